@@ -1,0 +1,151 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="inventory_category_name_ci_unique",
+                violation_error_message="A category with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    """A sellable item. `quantity` is written only by inventory.services (the stock ledger)."""
+
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="products")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    quantity = models.IntegerField("quantity on hand", default=0)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gt=0),
+                name="inventory_product_price_positive",
+                violation_error_message="Price must be greater than 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0),
+                name="inventory_product_cost_not_negative",
+                violation_error_message="Cost cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="inventory_product_quantity_not_negative",
+                violation_error_message="Quantity cannot be negative.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["category", "name"], name="product_category_name_idx"),
+            models.Index(fields=["price", "id"], name="product_price_idx"),
+            models.Index(fields=["quantity", "id"], name="product_quantity_idx"),
+            models.Index(fields=["is_active", "name"], name="product_active_name_idx"),
+        ]
+        permissions = [
+            ("import_product", "Can import products from a spreadsheet"),
+            ("export_product", "Can export products to a spreadsheet"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})"
+
+
+class ImportBatch(models.Model):
+    """One spreadsheet import: who, when, which file, and what it did."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        COMMAND = "command", "Command"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_batches",
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    categories_created = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"Import #{self.pk} {self.file_name}".strip()
+
+
+class StockMovement(models.Model):
+    """The stock ledger: one row for every change of a product's quantity."""
+
+    class Reason(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        IMPORT = "import", "Import"
+        ORDER = "order", "Order"
+        CANCELLATION = "cancellation", "Cancellation"
+        REFUND = "refund", "Refund"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="movements")
+    change = models.IntegerField()
+    quantity_after = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stock_movements",
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stock_movements",
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "-created_at"], name="movement_product_time_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_after__gte=0), name="inventory_movement_after_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.change:+d} ({self.reason})"
