@@ -1,0 +1,138 @@
+"""Playwright fixtures: Debian's headless Chromium against pytest-django's live server.
+
+One browser per session, a fresh context (cookies, storage) per test. Every page a test visits
+is saved as a screenshot in `test-artifacts/screenshots/<test name>/NN-<step>.png`; when a test
+fails, the page as it was at the failure is saved too, and nothing is deleted.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
+# there (SynchronousOnlyOperation) although they are plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+TIMEOUT_MS = 15_000
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            # WhiteNoise looks for STATIC_ROOT, which only `collectstatic` makes.
+            item.add_marker(pytest.mark.filterwarnings("ignore:No directory at:UserWarning"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+class Screens:
+    """Saves numbered screenshots of the pages a test visits."""
+
+    def __init__(self, page, folder: Path):
+        self.page = page
+        self.folder = folder
+        self.count = 0
+
+    def shot(self, step: str) -> Path:
+        self.count += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
+        path = self.folder / f"{self.count:02d}-{slug}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+class AdminUI:
+    """The few moves a staff member makes in the admin; each page reached is photographed."""
+
+    def __init__(self, page, base_url: str, screens: Screens):
+        self.page = page
+        self.base_url = base_url
+        self.screens = screens
+
+    def goto(self, path: str, step: str):
+        response = self.page.goto(self.base_url + path)
+        self.page.wait_for_load_state("load")
+        self.screens.shot(step)
+        return response
+
+    def submit(self, selector: str, step: str):
+        """Click a submit button (or link) that loads a new page; returns that page's response."""
+        with self.page.expect_navigation() as navigation:
+            self.page.click(selector)
+        self.page.wait_for_load_state("load")
+        self.screens.shot(step)
+        return navigation.value
+
+    def login(self, email: str, password: str, *, next_path: str = "/admin/"):
+        self.goto(f"/admin/login/?next={next_path}", "login page")
+        self.page.fill("input[name=username]", email)
+        self.page.fill("input[name=password]", password)
+        return self.submit("input[type=submit], button[type=submit]", "logged in")
+
+
+@pytest.fixture
+def screens_dir(request) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    folder = SCREENSHOTS / name
+    shutil.rmtree(folder, ignore_errors=True)  # only this test's previous run
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def _plain_static_files(settings):
+    """The manifest storage needs `collectstatic`; the live server serves from the finders."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def page(browser, live_server, screens_dir, request, _plain_static_files):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.screens = Screens(page, screens_dir)
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        try:
+            page.screens.shot("failure")
+        except Exception:  # noqa: BLE001, S110 - the page may already be gone
+            pass
+    context.close()
+
+
+@pytest.fixture
+def admin_ui(page, live_server) -> AdminUI:
+    return AdminUI(page, live_server.url, page.screens)
