@@ -4,7 +4,10 @@ import pytest
 
 from accounts.tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_admin_login_staff_reaches_index(admin_ui, page, inventory_manager):
