@@ -1,6 +1,6 @@
 """Playwright fixtures: Debian's headless Chromium against pytest-django's live server.
 
-One browser per session, a fresh context (cookies, storage) per test. Every page a test visits
+One browser for the run, a fresh context (cookies, storage) per test. Every page a test visits
 is saved as a screenshot in `test-artifacts/screenshots/<test name>/NN-<step>.png`; when a test
 fails, the page as it was at the failure is saved too, and nothing is deleted.
 """
@@ -11,10 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
-# there (SynchronousOnlyOperation) although they are plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -37,16 +33,31 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the browser tests of the run (pytest-django runs them together).
+
+    While Playwright runs, its event loop counts as running in this thread, so Django would
+    refuse every ORM call here (SynchronousOnlyOperation) although they are plain synchronous
+    calls: DJANGO_ALLOW_ASYNC_UNSAFE is set for the browser's lifetime only, so that no other
+    test (nor a subprocess one starts) inherits it.
+    """
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Starting Playwright leaves this thread in another context (contextvars), where Django's
+    # per-context connection handler would open new connection objects, without the test
+    # database's serialized contents that `serialized_rollback` restores: keep the same ones.
+    saved = {alias: connections[alias] for alias in connections}
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        for alias, connection in saved.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
