@@ -104,16 +104,16 @@ def fuzz(base_url: str, token: str, **include) -> tuple[list[str], int]:
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/schema/", config=_config(token))
     if include:
         schema = schema.include(**include)
-    failures, labels = [], set()
+    failures, labels, seen = [], set(), set()
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             labels.add(event.recorder.label)
-            seen = set()
             for checks in event.recorder.checks.values():
                 for check in checks:
                     if check.status != Status.FAILURE or check.failure_info is None:
                         continue
-                    key = (check.name, check.failure_info.failure.title)
+                    failure = check.failure_info.failure
+                    key = (event.recorder.label, check.name, failure.title, failure.message)
                     if key not in seen:
                         seen.add(key)
                         failures.append(_describe(event.recorder.label, check, event.recorder))
