@@ -316,7 +316,7 @@ async def run_users(port, plan, users, duration, seed, mix, out):
             samples[name].append(time.perf_counter() - started)
             statuses[name][status] += 1
             if status not in EXPECTED.get(name, {200}):
-                errors.append(f"{name} {method} {path} -> {status} {content[:300]!r}")
+                errors.append(f"{name} {method} {path} -> {status} {content[:120]!r}")
             else:
                 actor.observe(name, status, content)
         connection.close()
