@@ -136,13 +136,17 @@ def test_admin_import_bad_row_shows_its_error_and_changes_nothing(
 
     upload(admin_ui, page, path)
 
-    errors = page.locator("body").inner_text()
-    assert "Some rows failed to validate" in errors
-    invalid = page.locator("table.import-preview tbody tr, .validation-error-list")
-    assert invalid.count() >= 1
-    report = page.locator("#content").inner_text()
-    assert "3" in page.locator("table.import-preview tbody tr").first.inner_text()  # row 3
-    assert "price" in report.lower()
+    assert "Some rows failed to validate" in page.locator("#content").inner_text()
+    invalid = page.locator("table.import-preview tbody tr")
+    assert invalid.count() == 1
+    assert invalid.locator("td").first.inner_text().strip() == "3"  # as the spreadsheet numbers it
+    page.hover(".validation-error-count")
+    error = page.locator(".validation-error-container")
+    error.wait_for(state="visible")
+    page.screens.shot("row error shown")
+    labels = error.locator(".validation-error-field-label").all_text_contents()
+    assert [label.strip().lower() for label in labels] == ["price"]
+    assert error.locator(".validation-error-list li li").first.inner_text().strip()
     assert page.locator("input[name=confirm]").count() == 0
     assert catalog_state() == before
 
@@ -186,7 +190,7 @@ def test_admin_analyst_dashboard_date_range_draws_charts(admin_ui, page, analyst
 
     content = page.locator("#content").inner_text()
     assert "No sales in this range" not in content
-    assert "372.70" in content.replace(",", "")  # 2 x 89.00 + 4 x 64.90 of revenue
+    assert "437.60" in content.replace(",", "")  # revenue: 2 x 89.00 + 4 x 64.90
     charts = page.locator("#content svg")
     assert charts.count() >= 3
     for n in range(charts.count()):
