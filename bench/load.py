@@ -50,6 +50,8 @@ SERVER_ENV = {
     "THROTTLE_USER_RATE": "1000000/min",
     "LOG_LEVEL": "WARNING",
     "CONN_MAX_AGE": "60",
+    # WhiteNoise notes that STATIC_ROOT is missing (no collectstatic): the API needs none.
+    "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
 }
 
 # (group, weight, name): the mix. Names are the endpoints reported.
