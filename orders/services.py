@@ -167,37 +167,39 @@ def order_execute(*, order: Order, actor, payment_token: str = "") -> Order:
     (movement reason `order`); the payment and an `executed` event are recorded.
     Raises OrderNotPending (409), InsufficientStock (409, with `items`) or PaymentDeclined
     (402). On any failure stock, the order and approved payments are unchanged; a declined
-    payment is kept as a `declined` Payment and a `payment_declined` event. An approved charge
-    is voided if the transaction does not commit (see orders.payments).
+    payment is then kept, in its own transaction, as a `declined` Payment and a
+    `payment_declined` event. An approved charge is voided if the transaction does not commit
+    (see orders.payments).
     """
-    with payments.charges_voided_on_rollback():
-        order = _lock(order)
-        if order.status != Order.Status.PENDING:
-            raise OrderNotPending()
-        gateway = payments.get_gateway()
-        try:
-            with transaction.atomic():
-                _order_execute_locked(
-                    order=order, actor=actor, gateway=gateway, payment_token=payment_token
-                )
-        except _Declined as declined:
-            Payment.objects.create(
-                order=order,
-                amount=declined.amount,
-                gateway=gateway.name,
-                status=Payment.Status.DECLINED,
+    gateway = payments.get_gateway()
+    try:
+        with payments.charges_voided_on_rollback():
+            locked = _lock(order)
+            if locked.status != Order.Status.PENDING:
+                raise OrderNotPending()
+            _order_execute_locked(
+                order=locked, actor=actor, gateway=gateway, payment_token=payment_token
             )
-            OrderEvent.objects.create(
-                order=order,
-                type=OrderEvent.Type.PAYMENT_DECLINED,
-                actor=actor,
-                data={"message": declined.result.message},
-            )
-            order.refresh_from_db()
-            declined_error = PaymentDeclined(declined.result.message or None)
-        else:
-            return order
-    raise declined_error
+            return locked
+    except _Declined as declined:
+        _payment_declined_record(order=order, actor=actor, gateway=gateway, declined=declined)
+        raise PaymentDeclined(declined.result.message or None) from None
+
+
+@transaction.atomic
+def _payment_declined_record(*, order, actor, gateway, declined) -> None:
+    Payment.objects.create(
+        order_id=order.pk,
+        amount=declined.amount,
+        gateway=gateway.name,
+        status=Payment.Status.DECLINED,
+    )
+    OrderEvent.objects.create(
+        order_id=order.pk,
+        type=OrderEvent.Type.PAYMENT_DECLINED,
+        actor=actor,
+        data={"message": declined.result.message},
+    )
 
 
 def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
