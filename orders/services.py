@@ -276,7 +276,8 @@ def order_refund(*, order: Order, actor) -> Order:
     # The refund goes out only once the database agrees: never refund an order left executed.
     for payment in approved:
         transaction.on_commit(
-            lambda p=payment: gateway.refund(reference=p.reference, amount=p.amount)
+            lambda p=payment: gateway.refund(reference=p.reference, amount=p.amount),
+            robust=True,  # a gateway error is logged; the order stays refunded
         )
     return order
 

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from inventory.models import Product
 from orders.models import Order, OrderLine
 
+MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
+
 
 class OrderItemSerializer(serializers.ModelSerializer):
     """A line as the customer sees it: a pending order shows the product's current price."""
@@ -18,6 +20,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
         model = OrderLine
         fields = ["product", "product_name", "quantity", "unit_price"]
 
+    @extend_schema_field(MONEY)
     def get_unit_price(self, line) -> Decimal:
         price = line.product.price if line.order.status == Order.Status.PENDING else line.unit_price
         return serializers.DecimalField(max_digits=10, decimal_places=2).to_representation(price)
@@ -51,6 +54,7 @@ class OrderSerializer(serializers.ModelSerializer):
     def get_items(self, order):
         return OrderItemSerializer(self._lines(order), many=True).data
 
+    @extend_schema_field(MONEY)
     def get_total(self, order) -> Decimal:
         total = order.total
         if order.status == Order.Status.PENDING:
