@@ -35,7 +35,8 @@ def parse_args():
     p.add_argument("--orders", type=int, default=400)
     p.add_argument("--products", type=int, default=10)
     p.add_argument("--clients", type=int, default=32)
-    p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
+    p.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (gthread)")
     p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_ORDERS_PORT", 8301)))
     p.add_argument("--db", default=os.environ.get("BENCH_ORDERS_DB", "bench_orders"))
     p.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
@@ -218,6 +219,8 @@ def main():
             f"127.0.0.1:{args.port}",
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--log-level",
             "warning",
         ],
@@ -240,7 +243,7 @@ def main():
         results = []
         print(
             f"{args.orders} orders over {args.products} hot products, {args.clients} clients, "
-            f"gunicorn {args.workers} workers on 127.0.0.1:{args.port}"
+            f"gunicorn {args.workers} workers x {args.threads} threads on 127.0.0.1:{args.port}"
         )
         for run in range(1, args.runs + 1):
             work, start = make_data(args, rng)
