@@ -20,7 +20,7 @@ from rest_framework import status
 
 from analytics.services import sales_summary_record
 from inventory.models import Product, StockMovement
-from inventory.services import stock_adjust
+from inventory.services import InsufficientStock, stock_adjust
 from orders import payments
 from orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, Payment
 from shop.exceptions import DomainError
@@ -207,6 +207,16 @@ def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
     lines = list(order.lines.select_related("product").order_by("pk"))
     if not lines:
         raise ValidationError({"items": ["The order has no items."]})
+    # Fail fast, before writing or waiting for product locks, when the committed stock is
+    # already short (a true answer at this moment). Enough stock here proves nothing:
+    # stock_adjust checks again under the product locks.
+    short = [
+        {"product": line.product_id, "requested": line.quantity, "available": line.product.quantity}
+        for line in sorted(lines, key=lambda line: line.product_id)
+        if line.quantity > line.product.quantity
+    ]
+    if short:
+        raise InsufficientStock(items=short)
     for line in lines:
         line.unit_price = line.product.price
         line.unit_cost = line.product.cost
