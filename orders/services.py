@@ -160,9 +160,10 @@ class _Declined(Exception):
 
 
 def order_execute(*, order: Order, actor, payment_token: str = "") -> Order:
-    """Execute a pending order: fix prices, take the stock, charge, all in one transaction.
+    """Execute a pending order: fix prices, charge, take the stock, all in one transaction.
 
-    Locks the order, then its products in primary-key order. Each line's unit_price and
+    Locks the order; answers a committed stock shortage at once; charges the payment; then
+    locks its products in primary-key order and lowers the stock. Each line's unit_price and
     unit_cost are fixed from the product at this moment; stock falls by each line's quantity
     (movement reason `order`); the payment and an `executed` event are recorded.
     Raises OrderNotPending (409), InsufficientStock (409, with `items`) or PaymentDeclined
@@ -221,27 +222,19 @@ def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
         line.unit_price = line.product.price
         line.unit_cost = line.product.cost
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
-    OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
-    order.status = Order.Status.EXECUTED
-    order.executed_at = now
-    order.total = total
-    order.save(update_fields=["status", "executed_at", "total", "updated_at"])
-    OrderEvent.objects.create(order=order, type=OrderEvent.Type.EXECUTED, actor=actor)
-    # Locks the products (pk order), checks every line, raises InsufficientStock.
-    products = stock_adjust(
-        changes={line.product_id: -line.quantity for line in lines},
-        reason=StockMovement.Reason.ORDER,
-        actor=actor,
-        order=order,
-    )
-    for line in lines:
-        line.product = products[line.product_id]
-    order._prefetched_objects_cache = {"lines": lines}
+    # Charge while holding only the order's lock: a slow gateway never blocks other orders of
+    # the same products. If stock then turns out short under lock, the charge is voided.
     result = gateway.charge(amount=total, token=payment_token, description=f"Order {order.pk}")
     if not result.approved:
         raise _Declined(result, total)
     payments.charge_track(gateway=gateway, reference=result.reference)
     try:
+        OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
+        order.status = Order.Status.EXECUTED
+        order.executed_at = now
+        order.total = total
+        order.save(update_fields=["status", "executed_at", "total", "updated_at"])
+        OrderEvent.objects.create(order=order, type=OrderEvent.Type.EXECUTED, actor=actor)
         Payment.objects.create(
             order=order,
             amount=total,
@@ -249,6 +242,17 @@ def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
             reference=result.reference,
             status=Payment.Status.APPROVED,
         )
+        # Last, to hold the hot product rows as briefly as possible: locks them (pk order),
+        # checks every line, lowers stock or raises InsufficientStock.
+        products = stock_adjust(
+            changes={line.product_id: -line.quantity for line in lines},
+            reason=StockMovement.Reason.ORDER,
+            actor=actor,
+            order=order,
+        )
+        for line in lines:
+            line.product = products[line.product_id]
+        order._prefetched_objects_cache = {"lines": lines}
         sales_summary_record(order=order, sign=1)
     except BaseException:
         payments.charge_untrack(reference=result.reference)

@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from inventory.models import Product, StockMovement
+from inventory.services import InsufficientStock
 from orders import payments, services
 from orders.models import Order, Payment
 from orders.payments import TestGateway
@@ -100,3 +101,49 @@ def test_charges_voided_on_rollback_nested_joins_outer():
             assert transaction.get_connection().in_atomic_block
             raise ValueError
     assert TestGateway.log == [("void", "r1")]
+
+
+def test_order_execute_stock_gone_after_charge_voids_the_charge(monkeypatch):
+    """Stock looked sufficient before the charge; under the product lock it is not."""
+    product = ProductFactory(quantity=2)
+    order = order_make(items=[(product, 2)])
+    real_charge = TestGateway.charge
+
+    def charge_while_someone_buys(self, **kwargs):
+        Product.objects.filter(pk=product.pk).update(quantity=1)  # a sale lands meanwhile
+        return real_charge(self, **kwargs)
+
+    monkeypatch.setattr(TestGateway, "charge", charge_while_someone_buys)
+    TestGateway.log.clear()
+    with pytest.raises(InsufficientStock) as error:
+        services.order_execute(order=order, actor=None)
+    assert error.value.extra["items"] == [{"product": product.pk, "requested": 2, "available": 1}]
+    assert [op for op, _ in TestGateway.log] == ["charge", "void"]
+    assert Order.objects.get().status == "pending"
+    assert not Payment.objects.exists()
+    assert not StockMovement.objects.exists()
+
+
+def test_order_execute_idempotent_stock_gone_after_charge_voids_the_charge(monkeypatch):
+    """The same race inside an idempotent request, whose transaction goes on and commits."""
+    product = ProductFactory(quantity=2)
+    order = order_make(items=[(product, 2)])
+    real_charge = TestGateway.charge
+
+    def charge_while_someone_buys(self, **kwargs):
+        Product.objects.filter(pk=product.pk).update(quantity=1)
+        return real_charge(self, **kwargs)
+
+    def handler():
+        services.order_execute(order=order, actor=None)
+        return 200, {}
+
+    monkeypatch.setattr(TestGateway, "charge", charge_while_someone_buys)
+    TestGateway.log.clear()
+    status, body, replayed = services.idempotent_call(
+        user=order.customer, key="k", fingerprint="f", handler=handler
+    )
+    assert (status, body["code"], replayed) == (409, "insufficient_stock", False)
+    assert [op for op, _ in TestGateway.log] == ["charge", "void"]
+    assert Product.objects.get().quantity == 2
+    assert not Payment.objects.exists()
