@@ -22,6 +22,9 @@ class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = readonly_fields = ["product", "quantity", "unit_price", "unit_cost"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
@@ -75,6 +78,16 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing to save by hand: every field is read-only, changes go through the actions.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -331,6 +331,13 @@ def idempotency_fingerprint(*, method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def idempotency_keys_purge() -> int:
+    """Delete the remembered answers older than IDEMPOTENCY_KEY_TTL; returns how many."""
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
 def idempotent_call(
     *, user, key: str, fingerprint: str, handler: Callable[[], tuple[int, Any]]
 ) -> tuple[int, Any, bool]:

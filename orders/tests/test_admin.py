@@ -96,3 +96,15 @@ def test_order_admin_forbidden_for_other_roles(admin_client_for, request, role):
     response = client.post(CHANGELIST, {"action": "cancel_pending", "_selected_action": [order.pk]})
     assert response.status_code == 403
     assert Order.objects.get().status == "pending"
+
+
+def test_order_admin_change_page_queries_do_not_grow_with_lines(
+    admin_client_for, order_manager, django_assert_max_num_queries
+):
+    order = order_make(items=[(ProductFactory(), 1) for _ in range(6)])
+    client = admin_client_for(order_manager)
+    client.get(CHANGELIST)  # session, permissions cached
+    with django_assert_max_num_queries(10):
+        response = client.get(f"{CHANGELIST}{order.pk}/change/")
+    assert response.status_code == 200
+    assert b'name="_save"' not in response.content

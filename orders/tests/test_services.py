@@ -147,3 +147,21 @@ def test_order_execute_idempotent_stock_gone_after_charge_voids_the_charge(monke
     assert [op for op, _ in TestGateway.log] == ["charge", "void"]
     assert Product.objects.get().quantity == 2
     assert not Payment.objects.exists()
+
+
+def test_purge_idempotency_keys_deletes_only_expired(customer):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from orders.models import IdempotencyKey
+
+    old = IdempotencyKey.objects.create(user=customer, key="old", request_fingerprint="f")
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyKey.objects.create(user=customer, key="new", request_fingerprint="f")
+    out = StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert "Deleted 1 " in out.getvalue()
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
