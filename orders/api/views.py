@@ -76,7 +76,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=s.OrderWriteSerializer,
         responses={
             201: s.OrderSerializer,
-            400: OpenApiResponse(description="Invalid order"),
             409: KEY_REUSED,
         },
     )
@@ -97,7 +96,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=s.OrderWriteSerializer,
         responses={
             200: s.OrderSerializer,
-            400: OpenApiResponse(description="Invalid order"),
             409: NOT_PENDING,
         },
     )
