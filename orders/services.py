@@ -154,11 +154,6 @@ def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     return order
 
 
-class _Declined(Exception):
-    def __init__(self, result: payments.ChargeResult, amount: Decimal):
-        self.result, self.amount = result, amount
-
-
 def order_execute(*, order: Order, actor, payment_token: str = "") -> Order:
     """Execute a pending order: fix prices, charge, take the stock, all in one transaction.
 
@@ -168,42 +163,24 @@ def order_execute(*, order: Order, actor, payment_token: str = "") -> Order:
     (movement reason `order`); the payment and an `executed` event are recorded.
     Raises OrderNotPending (409), InsufficientStock (409, with `items`) or PaymentDeclined
     (402). On any failure stock, the order and approved payments are unchanged; a declined
-    payment is then kept, in its own transaction, as a `declined` Payment and a
-    `payment_declined` event. An approved charge is voided if the transaction does not commit
-    (see orders.payments).
+    payment is kept as a `declined` Payment and a `payment_declined` event. An approved
+    charge is voided if the transaction does not commit (see orders.payments).
     """
     gateway = payments.get_gateway()
-    try:
-        with payments.charges_voided_on_rollback():
-            locked = _lock(order)
-            if locked.status != Order.Status.PENDING:
-                raise OrderNotPending()
-            _order_execute_locked(
-                order=locked, actor=actor, gateway=gateway, payment_token=payment_token
-            )
-            return locked
-    except _Declined as declined:
-        _payment_declined_record(order=order, actor=actor, gateway=gateway, declined=declined)
-        raise PaymentDeclined(declined.result.message or None) from None
+    with payments.charges_voided_on_rollback():
+        locked = _lock(order)
+        if locked.status != Order.Status.PENDING:
+            raise OrderNotPending()
+        declined = _order_execute_locked(
+            order=locked, actor=actor, gateway=gateway, payment_token=payment_token
+        )
+    if declined:  # raised after the commit, which keeps the record of the attempt
+        raise PaymentDeclined(declined.message or None)
+    return locked
 
 
-@transaction.atomic
-def _payment_declined_record(*, order, actor, gateway, declined) -> None:
-    Payment.objects.create(
-        order_id=order.pk,
-        amount=declined.amount,
-        gateway=gateway.name,
-        status=Payment.Status.DECLINED,
-    )
-    OrderEvent.objects.create(
-        order_id=order.pk,
-        type=OrderEvent.Type.PAYMENT_DECLINED,
-        actor=actor,
-        data={"message": declined.result.message},
-    )
-
-
-def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
+def _order_execute_locked(*, order, actor, gateway, payment_token) -> payments.ChargeResult | None:
+    """The work of order_execute, the order being locked. Returns the declined charge, if so."""
     now = timezone.now()
     lines = list(order.lines.select_related("product").order_by("pk"))
     if not lines:
@@ -225,8 +202,17 @@ def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
     # Charge while holding only the order's lock: a slow gateway never blocks other orders of
     # the same products. If stock then turns out short under lock, the charge is voided.
     result = gateway.charge(amount=total, token=payment_token, description=f"Order {order.pk}")
-    if not result.approved:
-        raise _Declined(result, total)
+    if not result.approved:  # nothing written yet: only the attempt is recorded
+        Payment.objects.create(
+            order=order, amount=total, gateway=gateway.name, status=Payment.Status.DECLINED
+        )
+        OrderEvent.objects.create(
+            order=order,
+            type=OrderEvent.Type.PAYMENT_DECLINED,
+            actor=actor,
+            data={"message": result.message},
+        )
+        return result
     payments.charge_track(gateway=gateway, reference=result.reference)
     try:
         OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
@@ -258,6 +244,7 @@ def _order_execute_locked(*, order, actor, gateway, payment_token) -> None:
         payments.charge_untrack(reference=result.reference)
         gateway.void(reference=result.reference)
         raise
+    return None
 
 
 @transaction.atomic
