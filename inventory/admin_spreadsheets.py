@@ -16,6 +16,9 @@ from inventory.spreadsheets import export_file_name, product_export
 
 
 class SpreadsheetImportForm(ImportForm):
+    # An empty file gets the same verdict as in the API and the command: "the file is empty".
+    import_file = forms.FileField(label="File to import", allow_empty_file=True)
+
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         if upload.size > settings.IMPORT_MAX_FILE_SIZE:

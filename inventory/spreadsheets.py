@@ -18,6 +18,7 @@ negative, and a negative number in an imported file is an error.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -150,7 +151,8 @@ def _csv_rows(file: IO[bytes]) -> Iterator[Sequence[Any]]:
     except csv.Error as exc:
         raise _Unreadable(f"The file is not a valid CSV file ({exc}).") from exc
     finally:
-        text.detach()
+        with contextlib.suppress(ValueError):  # already closed by its owner
+            text.detach()
 
 
 def _xlsx_rows(file: IO[bytes]) -> Iterator[Sequence[Any]]:
