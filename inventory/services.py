@@ -95,11 +95,18 @@ def product_set_quantity(*, product: Product, quantity: int, actor, note: str = 
     return product
 
 
-def _copy_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """PostgreSQL COPY … FROM STDIN through psycopg 3 (several times faster than INSERT)."""
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> None:
+    """PostgreSQL binary COPY … FROM STDIN through psycopg 3 (many times faster than INSERT).
+
+    `columns`: "name type, name type, …" with PostgreSQL type names.
+    """
+    names, types = zip(*(column.split() for column in columns.split(", ")), strict=True)
+    sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+    with cursor.cursor.copy(sql) as copy:
+        copy.set_types(types)
+        write_row = copy.write_row
         for row in rows:
-            copy.write_row(row)
+            write_row(row)
 
 
 @transaction.atomic
@@ -140,18 +147,8 @@ def stock_set_bulk(
                 _copy_rows(
                     cursor,
                     "inventory_product",
-                    (
-                        "id",
-                        "sku",
-                        "name",
-                        "category_id",
-                        "price",
-                        "cost",
-                        "quantity",
-                        "is_active",
-                        "created_at",
-                        "updated_at",
-                    ),
+                    "id int8, sku text, name text, category_id int8, price numeric, cost numeric, "
+                    "quantity int4, is_active bool, created_at timestamptz, updated_at timestamptz",
                     ((pk, *row, True, now, now) for pk, row in zip(ids, created, strict=True)),
                 )
                 movements += [
@@ -166,7 +163,8 @@ def stock_set_bulk(
                 _copy_rows(
                     cursor,
                     "_stock_set_bulk",
-                    ("id", "name", "category_id", "price", "cost", "quantity"),
+                    "id int8, name text, category_id int8, price numeric, cost numeric, "
+                    "quantity int4",
                     updated,
                 )
                 cursor.execute(
@@ -185,16 +183,8 @@ def stock_set_bulk(
             _copy_rows(
                 cursor,
                 "inventory_stockmovement",
-                (
-                    "product_id",
-                    "change",
-                    "quantity_after",
-                    "reason",
-                    "actor_id",
-                    "import_batch_id",
-                    "note",
-                    "created_at",
-                ),
+                "product_id int8, change int4, quantity_after int4, reason text, actor_id int8, "
+                "import_batch_id int8, note text, created_at timestamptz",
                 (
                     (pk, change, after, reason, actor_id, batch_id, note, now)
                     for pk, change, after in movements
