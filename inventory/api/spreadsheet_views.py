@@ -38,7 +38,7 @@ class CanExportProducts(_StaffWithPermission):
     permission = "inventory.export_product"
 
 
-class ProductImportRequestSerializer(serializers.Serializer):
+class ProductImportSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
     dry_run = serializers.BooleanField(default=False)
 
@@ -71,7 +71,7 @@ class ProductImportView(APIView):
     @extend_schema(
         operation_id="products_import",
         tags=["products"],
-        request={"multipart/form-data": ProductImportRequestSerializer},
+        request={"multipart/form-data": ProductImportSerializer},
         responses={
             200: ProductImportResultSerializer,
             400: OpenApiResponse(
@@ -96,7 +96,7 @@ class ProductImportView(APIView):
                     }
                 ]
             )
-        serializer = ProductImportRequestSerializer(data=request.data)
+        serializer = ProductImportSerializer(data=request.data)
         if not serializer.is_valid():
             return _errors(
                 [
