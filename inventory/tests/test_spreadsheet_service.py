@@ -1,0 +1,113 @@
+"""product_import as a service: stock ledger, the resource's delegation, and concurrency."""
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+import tablib
+from django.db import connection, transaction
+
+from inventory.models import ImportBatch, Product, StockMovement
+from inventory.resources import ProductResource
+from inventory.services import stock_adjust
+from inventory.spreadsheets import SpreadsheetInvalid, product_import
+from inventory.tests.spreadsheet_helpers import HEADER, db_state
+
+
+def test_product_import_rows_dry_run_counts_and_writes_nothing(db):
+    rows = [HEADER, ["A", "Apple", "Fruit", "1", "0", "5"]]
+    result = product_import(rows=rows, dry_run=True)
+    assert (result.created, result.updated, result.categories_created, result.batch) == (
+        1,
+        0,
+        1,
+        None,
+    )
+    assert db_state() == ([], [], 0, 0)
+
+
+def test_product_import_ledger_matches_stock(db, inventory_manager):
+    product_import(rows=[HEADER, ["A", "Apple", "Fruit", "1", "0", "5"]], user=inventory_manager)
+    product = Product.objects.get()
+    stock_adjust(changes={product.pk: -2}, reason=StockMovement.Reason.ORDER)
+    result = product_import(
+        rows=[HEADER, ["A", "Apple", "Fruit", "1", "0", "10"]], user=inventory_manager
+    )
+    assert (result.updated, result.unchanged) == (1, 0)
+    product.refresh_from_db()
+    changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
+    assert changes == [(5, "import"), (-2, "order"), (7, "import")]
+    assert product.quantity == sum(change for change, _ in changes) == 10
+
+
+def test_resource_import_data_goes_through_the_same_validation(db):
+    bad = tablib.Dataset(["A", "Apple", "Fruit", "0", "0", "1"], headers=HEADER)
+    result = ProductResource().import_data(bad, dry_run=False)
+    assert result.has_validation_errors()
+    assert result.invalid_rows[0].number == 2
+    assert result.invalid_rows[0].error_dict == {"price": ["Price must be greater than 0."]}
+    with pytest.raises(SpreadsheetInvalid):
+        ProductResource().import_data(bad, dry_run=False, raise_errors=True)
+    assert db_state() == ([], [], 0, 0)
+
+    good = tablib.Dataset(["A", "Apple", "Fruit", "1.5", "0", "1"], headers=HEADER)
+    result = ProductResource().import_data(good, dry_run=False)
+    assert result.totals["new"] == 1
+    assert Product.objects.get().price == Decimal("1.50")
+    assert ImportBatch.objects.get().source == ImportBatch.Source.ADMIN
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_product_import_during_an_order_loses_neither_change():
+    """An order holds the product's row lock; the import waits for it, then sets the stock
+    from the committed value, so the ledger still adds up to the stock on hand."""
+    product_import(rows=[HEADER, ["A", "Apple", "Fruit", "1", "0", "10"]])
+    product = Product.objects.get()
+    locked, release = threading.Event(), threading.Event()
+    errors = []
+
+    def order():
+        try:
+            with transaction.atomic():
+                stock_adjust(changes={product.pk: -3}, reason=StockMovement.Reason.ORDER)
+                locked.set()
+                release.wait(10)
+        except Exception as exc:  # noqa: BLE001  (reported by the test)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def run_import():
+        try:
+            product_import(rows=[HEADER, ["A", "Apple", "Fruit", "2", "0", "50"]])
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    seller = threading.Thread(target=order)
+    seller.start()
+    assert locked.wait(10)
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:  # wait until the import blocks on the row lock
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+    release.set()
+    seller.join(10)
+    importer.join(10)
+    assert not errors
+
+    product.refresh_from_db()
+    changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
+    assert changes == [(10, "import"), (-3, "order"), (43, "import")]
+    assert (product.quantity, product.price) == (50, Decimal("2.00"))
