@@ -6,7 +6,7 @@ user sees it, header = row 1) and nothing written, or writes everything in one t
 
 Column contract (API.md): sku, name, category, price, cost, quantity. Every cell is required;
 cells are trimmed; blank rows are skipped; a UTF-8 byte-order mark is ignored; an XLSX file's
-first sheet is read (other sheets are ignored).
+first sheet is read (other sheets are ignored) by inventory.xlsx, a streaming reader.
 
 Formula escaping: an exported text cell that starts with `=`, `+`, `-`, `@`, a tab, a carriage
 return or an apostrophe gets one leading apostrophe. On import, a text cell (sku, name, category)
@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from inventory.models import Category, ImportBatch, Product, StockMovement
 from inventory.services import stock_set_bulk
+from inventory.xlsx import XlsxError, first_sheet_rows
 
 COLUMNS = ("sku", "name", "category", "price", "cost", "quantity")
 TEXT_COLUMNS = ("sku", "name", "category")
@@ -156,21 +157,11 @@ def _csv_rows(file: IO[bytes]) -> Iterator[Sequence[Any]]:
 
 
 def _xlsx_rows(file: IO[bytes]) -> Iterator[Sequence[Any]]:
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a corrupt file
+        # Shared strings are held in memory: at most 10 times the upload limit, uncompressed.
+        yield from first_sheet_rows(file, max_strings_size=10 * settings.IMPORT_MAX_FILE_SIZE)
+    except XlsxError as exc:
         raise _Unreadable("The file is not a valid XLSX workbook.") from exc
-    try:
-        if not workbook.worksheets:
-            return
-        try:
-            yield from workbook.worksheets[0].iter_rows(values_only=True)
-        except Exception as exc:
-            raise _Unreadable("The XLSX workbook is corrupt.") from exc
-    finally:
-        workbook.close()
 
 
 def read_rows(file: IO[bytes], file_name: str = "") -> Iterator[Sequence[Any]]:

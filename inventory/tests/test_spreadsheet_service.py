@@ -1,5 +1,6 @@
 """product_import as a service: stock ledger, the resource's delegation, and concurrency."""
 
+import io
 import threading
 import time
 from decimal import Decimal
@@ -111,3 +112,23 @@ def test_product_import_during_an_order_loses_neither_change():
     changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
     assert changes == [(10, "import"), (-3, "order"), (43, "import")]
     assert (product.quantity, product.price) == (50, Decimal("2.00"))
+
+
+def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append(["A", "Apple", "Fruit", 1.5, 0, 1])
+    sheet["A5"], sheet["B5"], sheet["C5"] = "B", "Banana", "Fruit"
+    sheet["D5"], sheet["E5"], sheet["F5"] = "free", 0, 1
+    sheet["A9"] = "  "  # a blank trailing row
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=buffer, file_name="gaps.xlsx")
+    assert caught.value.errors == [
+        {"row": 5, "field": "price", "message": "Enter a number, not 'free'."}
+    ]
