@@ -38,6 +38,7 @@ class ProductSpreadsheetAdminMixin(ImportExportMixin):
     export_formats = [base_formats.CSV, base_formats.XLSX]
     skip_admin_log = True  # the ImportBatch and its stock movements are the record
     import_error_display = ("message",)
+    import_template_name = "admin/inventory/product_import.html"
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         if not self.has_export_permission(request):

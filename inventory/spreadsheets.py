@@ -57,6 +57,7 @@ _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED = tuple("'" + c for c in (*_DANGEROUS, "'"))
 _ZIP_MAGIC = b"PK\x03\x04"
 _PREVIEW_ROWS = 500
+MAX_ERRORS = 5000  # a garbage file must not make a response of millions of errors
 
 
 class SpreadsheetInvalid(Exception):
@@ -339,6 +340,9 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> list[tuple]:
                     errors.append(_error(number, "name", f"Name '{name}' is also in row {first}."))
             if len(errors) == row_errors:
                 parsed.append((number, sku, name, category, price, cost, quantity))
+            elif len(errors) >= MAX_ERRORS:
+                errors.append(_error(None, None, f"Stopped after {MAX_ERRORS} errors."))
+                break
     except _Unreadable as exc:
         raise SpreadsheetInvalid([_error(None, "file", str(exc))]) from exc
     if errors:

@@ -125,6 +125,8 @@ def import_admin(client, content: bytes, name: str, *, confirm=True):
                 errors.extend((number, field) for _ in messages)
         return ("invalid", sorted(errors))
     preview = ("ok", result.totals["new"], result.totals["update"])
+    summary = f"create <strong>{preview[1]}</strong>,\n    update <strong>{preview[2]}</strong>"
+    assert summary in response.content.decode()
     if not confirm:
         return preview
     confirm_form = response.context["confirm_form"]

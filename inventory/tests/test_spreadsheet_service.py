@@ -132,3 +132,16 @@ def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
     assert caught.value.errors == [
         {"row": 5, "field": "price", "message": "Enter a number, not 'free'."}
     ]
+
+
+def test_product_import_stops_listing_after_max_errors(db, settings, monkeypatch):
+    monkeypatch.setattr("inventory.spreadsheets.MAX_ERRORS", 3)
+    rows = [HEADER] + [[f"S{i}", f"N{i}", "C", "x", "0", "1"] for i in range(10)]
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(rows=rows)
+    assert [(e["row"], e["field"]) for e in caught.value.errors] == [
+        (2, "price"),
+        (3, "price"),
+        (4, "price"),
+        (None, None),
+    ]
