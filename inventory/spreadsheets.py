@@ -21,6 +21,7 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -145,9 +146,13 @@ def detect_format(file: IO[bytes], file_name: str) -> str:
 
 
 def _csv_rows(file: IO[bytes]) -> Iterator[Sequence[Any]]:
+    """CSV rows; the delimiter is the header line's most frequent of , ; and tab (Excel saves
+    "CSV" with semicolons in many locales)."""
     text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
     try:
-        yield from csv.reader(text)
+        header = text.readline()
+        delimiter = max(",;\t", key=header.count)
+        yield from csv.reader(itertools.chain([header], text), delimiter=delimiter)
     except UnicodeDecodeError as exc:
         raise _Unreadable("The file is not UTF-8 text: save it as 'CSV UTF-8'.") from exc
     except csv.Error as exc:
@@ -195,7 +200,11 @@ def _money(value: Any, column: str) -> Decimal | str:
     if type(value) is str:
         value = value.strip()
         if not _NUMBER.match(value):
-            return "This cell is required." if not value else f"Enter a number, not '{value}'."
+            if not value:
+                return "This cell is required."
+            if "," in value:
+                return f"Enter a number with a decimal point, not '{value}'."
+            return f"Enter a number, not '{value}'."
         amount = Decimal(value)
     elif type(value) in (int, float):
         amount = Decimal(repr(value))

@@ -145,3 +145,36 @@ def test_product_import_stops_listing_after_max_errors(db, settings, monkeypatch
         (4, "price"),
         (None, None),
     ]
+
+
+def test_product_import_reads_semicolon_csv_and_explains_decimal_commas(db):
+    content = "sku;name;category;price;cost;quantity\r\nA;Apple, red;Fruit;1.50;0;2\r\n"
+    result = product_import(file=io.BytesIO(content.encode()), file_name="excel.csv")
+    assert result.created == 1
+    assert Product.objects.get().name == "Apple, red"
+    content = "sku;name;category;price;cost;quantity\r\nB;Pear;Fruit;1,50;0;2\r\n"
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=io.BytesIO(content.encode()), file_name="excel.csv")
+    assert caught.value.errors == [
+        {"row": 2, "field": "price", "message": "Enter a number with a decimal point, not '1,50'."}
+    ]
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_import_command_progress_bar_only_on_a_terminal(tty, db, tmp_path, monkeypatch):
+    from django.core.management import call_command
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return tty
+
+    stderr = Terminal()
+    monkeypatch.setattr("sys.stderr", stderr)
+    path = tmp_path / "p.csv"
+    path.write_text("sku,name,category,price,cost,quantity\nA,Apple,Fruit,1,0,2\n")
+    out = io.StringIO()
+    call_command("import_products", str(path), stdout=out)
+    assert ("Reading" in stderr.getvalue()) is tty
+    assert "Created 1, updated 0, unchanged 0 products of 1 rows; 1 new categories." in (
+        out.getvalue()
+    )
