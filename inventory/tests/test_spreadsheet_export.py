@@ -149,7 +149,7 @@ def test_api_import_export_allowed_for_superuser(client_for, superuser):
 
 
 @pytest.mark.parametrize("role", ["order_manager", "analyst"])
-def test_admin_import_export_forbidden_for_other_roles(role, request, client, settings):
+def test_admin_import_export_forbidden_for_other_roles(role, request, client, settings, db):
     use_plain_static(settings)
     client.force_login(request.getfixturevalue(role))
     assert client.get(reverse("admin:inventory_product_import")).status_code == 403
