@@ -40,6 +40,16 @@ class ProductSpreadsheetAdminMixin(ImportExportMixin):
     import_error_display = ("message",)
     import_template_name = "admin/inventory/product_import.html"
 
+    def write_to_tmp_storage(self, import_file, input_format):
+        # django-import-export concatenates the chunks one by one (quadratic on a 20 MB file).
+        storage = self.get_tmp_storage_class()(
+            encoding=None,
+            read_mode=input_format.get_read_mode(),
+            **self.get_tmp_storage_class_kwargs(),
+        )
+        storage.save(b"".join(import_file.chunks()))
+        return storage
+
     def get_export_data(self, file_format, request, queryset, **kwargs):
         if not self.has_export_permission(request):
             from django.core.exceptions import PermissionDenied
