@@ -5,11 +5,10 @@ it), which locks the rows it touches in primary-key order, changes them and writ
 StockMovement per change in the same transaction.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from inventory.models import ImportBatch, Product, StockMovement
 from shop.exceptions import DomainError
@@ -93,6 +92,13 @@ def product_set_quantity(*, product: Product, quantity: int, actor, note: str = 
         )
     product.quantity = quantity
     return product
+
+
+# --- The bulk path of a spreadsheet import (appended: imports kept here to merge cleanly) ------
+from collections.abc import Iterable, Sequence  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 
 def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> None:
