@@ -136,11 +136,3 @@ def import_admin(client, content: bytes, name: str, *, confirm=True):
     batch = ImportBatch.objects.first()
     assert batch.source == ImportBatch.Source.ADMIN
     return ("ok", batch.created_count, batch.updated_count)
-
-
-def use_plain_static(settings):
-    """Admin pages without a collectstatic manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }

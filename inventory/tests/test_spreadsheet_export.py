@@ -17,7 +17,6 @@ from inventory.tests.spreadsheet_helpers import (
     import_api,
     import_command,
     read_xlsx,
-    use_plain_static,
 )
 
 TRICKY_NAMES = ['=HYPERLINK("x")', "+1 555", "-Sale-", "@SUM(A1)", "\tTabbed", "'Quoted", "''=both"]
@@ -113,8 +112,7 @@ def test_export_command_writes_the_file_by_extension(products, tmp_path):
     assert catalog() == products
 
 
-def test_admin_export_and_import_round_trip(client, inventory_manager, products, settings):
-    use_plain_static(settings)
+def test_admin_export_and_import_round_trip(client, inventory_manager, products):
     client.force_login(inventory_manager)
     for index, extension in enumerate(("csv", "xlsx")):
         response = client.post(
@@ -149,16 +147,14 @@ def test_api_import_export_allowed_for_superuser(client_for, superuser):
 
 
 @pytest.mark.parametrize("role", ["order_manager", "analyst"])
-def test_admin_import_export_forbidden_for_other_roles(role, request, client, settings, db):
-    use_plain_static(settings)
+def test_admin_import_export_forbidden_for_other_roles(role, request, client, db):
     client.force_login(request.getfixturevalue(role))
     assert client.get(reverse("admin:inventory_product_import")).status_code == 403
     assert client.get(reverse("admin:inventory_product_export")).status_code == 403
     assert client.get(reverse("admin:inventory_importbatch_changelist")).status_code == 403
 
 
-def test_admin_pages_open_for_inventory_manager(client, inventory_manager, products, settings):
-    use_plain_static(settings)
+def test_admin_pages_open_for_inventory_manager(client, inventory_manager, products):
     client.force_login(inventory_manager)
     assert client.get(reverse("admin:inventory_product_import")).status_code == 200
     assert client.get(reverse("admin:inventory_product_export")).status_code == 200

@@ -15,7 +15,6 @@ from inventory.tests.spreadsheet_helpers import (
     import_admin,
     import_api,
     import_command,
-    use_plain_static,
     xlsx_bytes,
 )
 
@@ -28,8 +27,7 @@ GOOD = [
 
 
 @pytest.fixture
-def doors(client, client_for, inventory_manager, tmp_path, settings):
-    use_plain_static(settings)
+def doors(client, client_for, inventory_manager, tmp_path):
     client.force_login(inventory_manager)
     api = client_for(inventory_manager)
     return {

@@ -134,7 +134,7 @@ def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
     ]
 
 
-def test_product_import_stops_listing_after_max_errors(db, settings, monkeypatch):
+def test_product_import_stops_listing_after_max_errors(db, monkeypatch):
     monkeypatch.setattr("inventory.spreadsheets.MAX_ERRORS", 3)
     rows = [HEADER] + [[f"S{i}", f"N{i}", "C", "x", "0", "1"] for i in range(10)]
     with pytest.raises(SpreadsheetInvalid) as caught:
