@@ -6,6 +6,8 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm, ImportForm
@@ -60,6 +62,18 @@ class ProductSpreadsheetAdminMixin(ImportExportMixin):
 
     def get_export_filename(self, request, queryset, file_format):
         return export_file_name(file_format.get_extension())
+
+    def process_result(self, result, request):
+        if result.has_validation_errors():
+            # The catalog changed between the preview and the confirmation: nothing was written.
+            for invalid in result.invalid_rows[:20]:
+                for field, errors in invalid.error_dict.items():
+                    where = f"Row {invalid.number}" + (f", {field}" if field != "__all__" else "")
+                    messages.error(request, f"{where}: {' '.join(errors)}")
+            messages.error(request, "Nothing was imported: correct the file and upload it again.")
+            app_label, model_name = self.get_model_info()
+            return HttpResponseRedirect(reverse(f"admin:{app_label}_{model_name}_import"))
+        return super().process_result(result, request)
 
     def add_success_message(self, result, request):
         outcome = result.import_result

@@ -191,3 +191,27 @@ def test_import_command_unknown_file_fails(tmp_path, db):
 
     with pytest.raises(CommandError):
         call_command("import_products", str(tmp_path / "missing.csv"))
+
+
+def test_admin_confirm_after_the_catalog_changed_writes_nothing(client, inventory_manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(inventory_manager)
+    content = csv_bytes([HEADER, ["A-1", "Apple", "Fruit", "1", "0", "1"]])
+    preview = client.post(
+        reverse("admin:inventory_product_import"),
+        {"import_file": SimpleUploadedFile("p.csv", content), "format": "0", "resource": "0"},
+    )
+    confirm_form = preview.context["confirm_form"]
+    # Meanwhile someone else gives the name "Apple" to another SKU.
+    Product.objects.create(
+        sku="OTHER", name="Apple", category=Category.objects.create(name="X"), price=1
+    )
+    before = db_state()
+    data = {key: confirm_form.initial.get(key) or "" for key in confirm_form.fields}
+    response = client.post(reverse("admin:inventory_product_process_import"), data, follow=True)
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert "Row 2, name: Name 'Apple' already belongs to SKU 'OTHER'." in shown
+    assert db_state() == before
