@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -23,6 +24,21 @@ _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relations
 
 class XlsxError(Exception):
     """The workbook cannot be read."""
+
+
+# What a damaged, truncated, encrypted or foreign zip makes zipfile, zlib and expat raise.
+_CORRUPT = (
+    KeyError,
+    IndexError,
+    ValueError,
+    EOFError,
+    OSError,
+    RuntimeError,  # an encrypted member
+    NotImplementedError,  # an unsupported compression method
+    ParseError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 
 def _parse(zf: zipfile.ZipFile, name: str):
@@ -86,12 +102,12 @@ def first_sheet_rows(file: IO[bytes], *, max_strings_size: int) -> Iterator[list
     """Rows of the workbook's first sheet (blank rows included, so numbering matches)."""
     try:
         zf = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _CORRUPT as exc:
         raise XlsxError("not a zip archive") from exc
     with zf:
         try:
             yield from _rows(zf, max_strings_size)
-        except (KeyError, ParseError, ValueError, IndexError, zipfile.BadZipFile, EOFError) as exc:
+        except _CORRUPT as exc:
             raise XlsxError(str(exc)) from exc
 
 
