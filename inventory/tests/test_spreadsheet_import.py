@@ -59,6 +59,7 @@ BAD_FILES = {
     "name of another sku": (csv_bytes([HEADER, ["NEW", "Old apple", "Fruit", "1", "0", "1"]]), "p.csv", [(2, "name")]),
     "not a spreadsheet": (b"%PDF-1.4 not a sheet", "p.pdf", [(0, "file")]),
     "corrupt xlsx": (b"PK\x03\x04 this is no zip", "p.xlsx", [(0, "file")]),
+    "truncated xlsx": (xlsx_bytes(GOOD)[:2000], "p.xlsx", [(0, "file")]),
     "binary csv": (b"\xff\xfe\x00\x00garbage", "p.csv", [(0, "file")]),
     "bad rows in xlsx": (xlsx_bytes([HEADER, ["A", "B", "C", -2, 1.255, 1.5]]), "p.xlsx", [(2, "cost"), (2, "price"), (2, "quantity")]),
 }  # fmt: skip
