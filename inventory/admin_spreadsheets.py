@@ -6,6 +6,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
@@ -54,8 +55,6 @@ class ProductSpreadsheetAdminMixin(ImportExportMixin):
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         if not self.has_export_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         kind = "xlsx" if isinstance(file_format, base_formats.XLSX) else "csv"
         return product_export(file_format=kind, queryset=queryset)

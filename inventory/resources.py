@@ -5,6 +5,8 @@ row-by-row import: `import_data` hands the file to `product_import`, so the admi
 verdict as the API and the command, and is as fast.
 """
 
+from io import BytesIO
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources
 from import_export.formats import base_formats
@@ -84,8 +86,6 @@ class ProductResource(resources.ModelResource):
         """Import through `product_import`: all or nothing, errors by row and column."""
         source = {"file_name": kwargs.get("file_name") or ""}
         if isinstance(dataset, SpreadsheetUpload):
-            from io import BytesIO
-
             source["file"] = BytesIO(dataset.data)
         else:  # a tablib Dataset built by other code
             source["rows"] = [dataset.headers or [], *dataset]
