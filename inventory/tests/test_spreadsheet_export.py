@@ -162,3 +162,20 @@ def test_admin_pages_open_for_inventory_manager(client, inventory_manager, produ
     assert response.status_code == 200
     assert reverse("admin:inventory_product_import").encode() in response.content
     assert client.get(reverse("admin:inventory_importbatch_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_export_query_count_does_not_grow_with_products(
+    file_format, client_for, inventory_manager, products, django_assert_num_queries
+):
+    client = client_for(inventory_manager)
+    url = f"/api/v1/products/export/?file_format={file_format}"
+    with django_assert_num_queries(4):  # user, user permissions, group permissions, products
+        assert client.get(url).status_code == 200
+    category = Category.objects.get()
+    Product.objects.bulk_create(
+        Product(sku=f"X{i}", name=f"Extra {i}", category=category, price=1) for i in range(30)
+    )
+    with django_assert_num_queries(4):
+        response = client.get(url)
+    assert response.status_code == 200
