@@ -120,16 +120,7 @@ def screens_dir(request) -> Path:
 
 
 @pytest.fixture
-def _plain_static_files(settings):
-    """The manifest storage needs `collectstatic`; the live server serves from the finders."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def page(browser, live_server, screens_dir, request, _plain_static_files):
+def page(browser, live_server, screens_dir, request):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
