@@ -18,6 +18,9 @@ request), then checks the stock: for every product, units sold (executed order l
 units left equals the starting stock, the stock movements add up to the change, nothing is
 below zero, and the units the clients saw sold match the database.
 
+Each user sends its next request as soon as the previous answer arrives (so USERS requests are
+always in flight: the hardest case), unless `--think` gives users a mean pause between requests.
+
 Targets: no 5xx, the invariant holds, browsing p99 under 200 ms at 32 users.
 """
 
@@ -293,7 +296,7 @@ class VirtualUser:
                 self.sold[line["product"]] += line["quantity"]
 
 
-async def run_users(port, plan, users, duration, seed, mix, out):
+async def run_users(port, plan, users, duration, seed, mix, think, out):
     names = [name for _, _, name in mix]
     weights = [weight for _, weight, _ in mix]
     samples = defaultdict(list)  # name -> [latency seconds]
@@ -321,6 +324,8 @@ async def run_users(port, plan, users, duration, seed, mix, out):
                 errors.append(f"{name} {method} {path} -> {status} {content[:120]!r}")
             else:
                 actor.observe(name, status, content)
+            if think:
+                await asyncio.sleep(rng.expovariate(1 / think))
         connection.close()
         for product, units in actor.sold.items():
             sold[product] += units
@@ -336,17 +341,17 @@ async def run_users(port, plan, users, duration, seed, mix, out):
     )
 
 
-def _worker(port, plan, users, duration, seed, mix, out):
-    asyncio.run(run_users(port, plan, users, duration, seed, mix, out))
+def _worker(port, plan, users, duration, seed, mix, think, out):
+    asyncio.run(run_users(port, plan, users, duration, seed, mix, think, out))
 
 
-def run_load(*, port, plan, users, duration, processes, seed, mix):
+def run_load(*, port, plan, users, duration, processes, seed, mix, think=0.0):
     """USERS virtual users spread over PROCESSES processes; returns the merged results."""
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
     shares = [users // processes + (1 if i < users % processes else 0) for i in range(processes)]
     workers = [
-        ctx.Process(target=_worker, args=(port, plan, share, duration, seed + i, mix, out))
+        ctx.Process(target=_worker, args=(port, plan, share, duration, seed + i, mix, think, out))
         for i, share in enumerate(shares)
         if share
     ]
@@ -455,7 +460,8 @@ def check_stock(start, client_sold):
 
 def report(figures):
     lines = [
-        f"Load: {figures['users']} users, {figures['duration_s']} s, "
+        f"Load: {figures['users']} users (think time {figures['think_s']} s), "
+        f"{figures['duration_s']} s, "
         f"{figures['server']['workers']} gunicorn workers x {figures['server']['threads']} "
         f"threads, {figures['catalog_products']} products",
         f"baseline GET /healthz: {figures['baseline']['rps']} req/s, "
@@ -501,6 +507,13 @@ def main():
     parser.add_argument("--duration", type=float, help="seconds of mixed load (default 60)")
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a user waits between requests (exponential); 0: none, so every "
+        "user always has a request in flight (the default, the hardest case)",
+    )
     parser.add_argument("--products", type=int, default=5000)
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--database", default="bench_e2e")
@@ -555,6 +568,7 @@ def main():
             processes=args.processes,
             seed=args.seed,
             mix=MIX,
+            think=args.think,
         )
     finally:
         stop_server(server)
@@ -583,6 +597,7 @@ def main():
     figures = {
         "bench": "load",
         "users": args.users,
+        "think_s": args.think,
         "duration_s": duration,
         "catalog_products": args.products,
         "server": {"workers": args.workers, "threads": args.threads},
