@@ -1,0 +1,35 @@
+import django_filters
+from rest_framework.filters import OrderingFilter
+
+from inventory.models import Product
+
+
+class ProductFilter(django_filters.FilterSet):
+    """API.md's product filters. `category` is compared by id (no lookup query)."""
+
+    category = django_filters.NumberFilter(field_name="category_id", min_value=1)
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    is_active = django_filters.BooleanFilter(help_text="Staff only: customers see active ones.")
+
+    class Meta:
+        model = Product
+        fields = ["category", "min_price", "max_price", "in_stock", "is_active"]
+
+    def filter_in_stock(self, queryset, name, value):
+        return queryset.filter(quantity__gt=0) if value else queryset.filter(quantity=0)
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` with the primary key as tie-breaker, so pages never overlap or skip rows.
+
+    The tie-breaker follows the direction of the last key: `price, id` and `-price, -id` are
+    both served by the (price, id) index, forwards or backwards.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if ordering and ordering[-1].lstrip("-") not in ("id", "pk", "name", "sku"):
+            ordering.append("-id" if ordering[-1].startswith("-") else "id")
+        return ordering
