@@ -15,6 +15,7 @@ from django.db.models import F, ProtectedError, Value
 from django.db.models.functions import Lower
 
 from inventory.models import Category, ImportBatch, Product, StockMovement
+from inventory.selectors import catalog_changed
 from orders.models import OrderLine
 from shop.exceptions import DomainError
 
@@ -125,6 +126,10 @@ def _category_name_taken(*, name: str, exclude_pk: int | None) -> bool:
     )
 
 
+def _catalog_changed() -> None:
+    transaction.on_commit(catalog_changed)
+
+
 def _category_save(category: Category, *, update_fields=None) -> Category:
     if _category_name_taken(name=category.name, exclude_pk=category.pk):
         raise ValidationError({"name": ["A category with this name already exists."]})
@@ -134,6 +139,7 @@ def _category_save(category: Category, *, update_fields=None) -> Category:
             category.save(update_fields=update_fields)
     except IntegrityError as exc:  # a concurrent writer took the name between check and save
         raise ValidationError({"name": ["A category with this name already exists."]}) from exc
+    _catalog_changed()
     return category
 
 
@@ -164,6 +170,7 @@ def category_delete(*, category: Category) -> None:
             category.delete()
     except (ProtectedError, IntegrityError) as exc:
         raise CategoryHasSales() from exc
+    _catalog_changed()
 
 
 def _product_save(product: Product, *, update_fields=None) -> Product:
@@ -175,6 +182,7 @@ def _product_save(product: Product, *, update_fields=None) -> Product:
             product.save(update_fields=update_fields)
     except IntegrityError as exc:  # a concurrent writer took the sku or name meanwhile
         raise ValidationError("A product with this SKU or name already exists.") from exc
+    _catalog_changed()
     return product
 
 
@@ -237,6 +245,7 @@ def product_update(*, product: Product, data: Mapping[str, Any], actor) -> Produ
         if data["quantity"] < 0:
             raise ValidationError({"quantity": ["Quantity cannot be negative."]})
         product_set_quantity(product=product, quantity=data["quantity"], actor=actor)
+        _catalog_changed()
     return product
 
 
@@ -254,3 +263,4 @@ def product_delete(*, product: Product) -> None:
             product.delete()
     except (ProtectedError, IntegrityError) as exc:
         raise ProductHasSales() from exc
+    _catalog_changed()

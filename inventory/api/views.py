@@ -2,13 +2,14 @@ from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from inventory import selectors, services
 from inventory.api import serializers as s
 from inventory.api.filters import ProductFilter, StableOrderingFilter
-from inventory.api.pagination import LazyPageNumberPagination
+from inventory.api.pagination import ProductPagination
 from inventory.api.permissions import ReadAnyoneWriteModelPermission
 from inventory.models import Category, Product
 
@@ -20,12 +21,28 @@ class ProductListMixin:
     """Filters, search, ordering and the fast paginated list shared by products/ and
     categories/{id}/products/."""
 
-    pagination_class = LazyPageNumberPagination
+    pagination_class = ProductPagination
+
+    # Query parameters that do not change which products match (so not the count).
+    NOT_FILTERS = frozenset({"page", "page_size", "ordering"})
 
     def product_filter_queryset(self, queryset):
+        params = self.request.query_params
         for backend in PRODUCT_FILTER_BACKENDS:
+            if backend is DjangoFilterBackend and not any(
+                name in params for name in ProductFilter.base_filters
+            ):
+                continue  # nothing to filter: skip building the FilterSet's form
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset
+
+    @property
+    def count_key(self) -> str:
+        """Who sees what (staff or not) and the filters: what the page's `count` depends on."""
+        params = self.request.query_params
+        filters = sorted((k, params.getlist(k)) for k in params if k not in self.NOT_FILTERS)
+        staff = selectors.user_is_staff(self.request.user)
+        return repr((self.request.path, staff, filters))
 
     def product_list_response(self, queryset):
         page = self.paginate_queryset(self.product_filter_queryset(queryset))
@@ -50,11 +67,13 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
     ordering_fields = ["name", "price", "quantity"]
     ordering = ["name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        queryset = selectors.product_queryset(user=self.request.user)
-        if self.action != "list":
-            queryset = queryset.select_related("category")
+        return selectors.product_queryset(user=self.request.user)
+
+    def filter_queryset(self, queryset):
+        # The list filters through product_list_response; one product is found by id alone.
         return queryset
 
     def get_serializer_class(self):
@@ -67,6 +86,19 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         return self.product_list_response(self.get_queryset())
 
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._product_data(self.kwargs["pk"]))
+
+    def _product_data(self, pk) -> dict:
+        """The product as the list shows it (same selector, same columns), or 404."""
+        rows = selectors.product_rows(
+            self.get_queryset().filter(pk=pk),
+            with_cost=selectors.user_is_staff(self.request.user),
+        )
+        if not rows:
+            raise NotFound()
+        return rows[0]
+
     @extend_schema(
         request=s.ProductWriteSerializer,
         responses={201: s.StaffProductSerializer},
@@ -76,7 +108,7 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
         data = s.ProductWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.product_create(**data.validated_data, actor=request.user)
-        return Response(s.StaffProductSerializer(product).data, status=status.HTTP_201_CREATED)
+        return Response(self._product_data(product.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.ProductWriteSerializer,
@@ -88,7 +120,7 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
         data = s.ProductWriteSerializer(product, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.product_update(product=product, data=data.validated_data, actor=request.user)
-        return Response(s.StaffProductSerializer(product).data)
+        return Response(self._product_data(product.pk))
 
     @extend_schema(responses={204: None, 409: CONFLICT})
     def destroy(self, request, *args, **kwargs):
@@ -100,6 +132,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
     permission_classes = [ReadAnyoneWriteModelPermission]
     serializer_class = s.CategorySerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
     filter_backends = []
 
     def get_queryset(self):
