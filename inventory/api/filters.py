@@ -4,21 +4,32 @@ from rest_framework.filters import OrderingFilter
 from inventory.models import Product
 
 
+# `true` / `false` only: anything else is a 400, not silently ignored.
+BOOLEAN = [("true", "true"), ("false", "false")]
+
+
 class ProductFilter(django_filters.FilterSet):
     """API.md's product filters. `category` is compared by id (no lookup query)."""
 
     category = django_filters.NumberFilter(field_name="category_id", min_value=1)
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
-    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
-    is_active = django_filters.BooleanFilter(help_text="Staff only: customers see active ones.")
+    in_stock = django_filters.ChoiceFilter(choices=BOOLEAN, method="filter_in_stock")
+    is_active = django_filters.ChoiceFilter(
+        choices=BOOLEAN, method="filter_is_active", help_text="Customers only see active ones."
+    )
 
     class Meta:
         model = Product
         fields = ["category", "min_price", "max_price", "in_stock", "is_active"]
 
     def filter_in_stock(self, queryset, name, value):
-        return queryset.filter(quantity__gt=0) if value else queryset.filter(quantity=0)
+        if value == "true":
+            return queryset.filter(quantity__gt=0)
+        return queryset.filter(quantity=0)
+
+    def filter_is_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
 
 
 class StableOrderingFilter(OrderingFilter):
