@@ -3,7 +3,6 @@ from rest_framework.filters import OrderingFilter
 
 from inventory.models import Product
 
-
 # `true` / `false` only: anything else is a 400, not silently ignored.
 BOOLEAN = [("true", "true"), ("false", "false")]
 
