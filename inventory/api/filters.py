@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from rest_framework.filters import OrderingFilter
 
 from inventory.models import Product
@@ -7,10 +8,14 @@ from inventory.models import Product
 BOOLEAN = [("true", "true"), ("false", "false")]
 
 
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class ProductFilter(django_filters.FilterSet):
     """API.md's product filters. `category` is compared by id (no lookup query)."""
 
-    category = django_filters.NumberFilter(field_name="category_id", min_value=1)
+    category = IdFilter(field_name="category_id", min_value=1)
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
     in_stock = django_filters.ChoiceFilter(choices=BOOLEAN, method="filter_in_stock")

@@ -135,7 +135,14 @@ def test_product_list_filters_search_ordering(api_client, shelf, params, expecte
 
 
 @pytest.mark.parametrize(
-    "params", [{"min_price": "abc"}, {"in_stock": "maybe"}, {"category": "x"}, {"category": "0"}]
+    "params",
+    [
+        {"min_price": "abc"},
+        {"in_stock": "maybe"},
+        {"category": "x"},
+        {"category": "0"},
+        {"category": "1.5"},
+    ],
 )
 def test_product_list_bad_filter_400(api_client, shelf, params):
     assert api_client.get(URL, params).status_code == 400
