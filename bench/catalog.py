@@ -205,6 +205,7 @@ def main() -> int:
             "&in_stock=true&min_price=20&ordering=-price",
             "detail": f"/api/v1/products/{detail_id}/",
             "baseline_list": "/bench/plain-products/?page_size=50",
+            "bare_django": "/bench/bare/",
         }
         baseline = get_json(base + targets["baseline_list"])
         assert baseline["count"] == first["count"], (baseline["count"], first["count"])
@@ -216,7 +217,7 @@ def main() -> int:
         # other work hits them alike; each figure is the median of its rounds.
         runs = {name: [] for name in targets}
         for _ in range(rounds):
-            for name in ["baseline_list", "list", "filtered", "detail"]:
+            for name in targets:
                 runs[name].append(wrk(base + targets[name], seconds, args.connections))
         results = {}
         for name, measured in runs.items():
@@ -233,6 +234,10 @@ def main() -> int:
         b = results["baseline_list"]["rps"]
         for name in ["list", "filtered", "detail"]:
             results[name]["x_baseline"] = round(results[name]["rps"] / b, 2)
+        print(
+            f"(bare Django view, no database: {results['bare_django']['rps']} req/s — the "
+            "server's ceiling on this machine during this run)"
+        )
         print(
             "ratio vs plain DRF list: "
             + ", ".join(f"{k} {results[k]['x_baseline']}x" for k in ["list", "filtered", "detail"])

@@ -4,6 +4,7 @@
 catalog and the baseline answer from the same server, database and rows. Never used by the shop.
 """
 
+from django.http import JsonResponse
 from django.urls import path
 from rest_framework import generics, pagination, permissions, serializers
 
@@ -37,4 +38,13 @@ class PlainProductList(generics.ListAPIView):
         return Product.objects.filter(is_active=True).select_related("category").order_by("name")
 
 
-urlpatterns = [path("bench/plain-products/", PlainProductList.as_view()), *shop_urls]
+def bare(request):
+    """No database, no DRF: the server's own ceiling on this machine, in the same run."""
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("bench/plain-products/", PlainProductList.as_view()),
+    path("bench/bare/", bare),
+    *shop_urls,
+]

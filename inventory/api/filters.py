@@ -27,6 +27,14 @@ class ProductFilter(django_filters.FilterSet):
         model = Product
         fields = ["category", "min_price", "max_price", "in_stock", "is_active"]
 
+    def get_form_class(self):
+        # django-filter builds a new form class per request; the fields never change, so build
+        # it once (each form instance still deep-copies its fields, as Django forms do).
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_in_stock(self, queryset, name, value):
         if value == "true":
             return queryset.filter(quantity__gt=0)
