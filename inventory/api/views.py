@@ -136,36 +136,43 @@ class CategoryViewSet(viewsets.ModelViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.category_queryset(user=self.request.user).order_by("name")
+        return Category.objects.order_by("name")
 
-    def _category_data(self, category: Category):
-        annotated = self.get_queryset().get(pk=category.pk)
-        return s.CategorySerializer(annotated).data
+    def _category_data(self, category: Category, *, cached: bool = True):
+        selectors.category_with_counts([category], user=self.request.user, cached=cached)
+        return s.CategorySerializer(category).data
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        categories = selectors.category_with_counts(page, user=request.user)
+        return self.get_paginated_response(s.CategorySerializer(categories, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._category_data(self.get_object()))
 
     @extend_schema(request=s.CategoryWriteSerializer, responses={201: s.CategorySerializer})
     def create(self, request, *args, **kwargs):
         data = s.CategoryWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         category = services.category_create(**data.validated_data)
-        return Response(self._category_data(category), status=status.HTTP_201_CREATED)
+        data = self._category_data(category, cached=False)
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CategoryWriteSerializer, responses={200: s.CategorySerializer})
     def partial_update(self, request, *args, **kwargs):
-        category = get_object_or_404(Category, pk=kwargs["pk"])
-        self.check_object_permissions(request, category)
+        category = self.get_object()
         data = s.CategoryWriteSerializer(category, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         if "name" in data.validated_data:
             services.category_update(category=category, name=data.validated_data["name"])
-        return Response(self._category_data(category))
+        return Response(self._category_data(category, cached=False))
 
     @extend_schema(
         responses={204: None, 409: CONFLICT},
         description="Delete the category and its products; 409 when one was ever ordered.",
     )
     def destroy(self, request, *args, **kwargs):
-        category = get_object_or_404(Category, pk=kwargs["pk"])
-        self.check_object_permissions(request, category)
+        category = self.get_object()
         services.category_delete(category=category)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -39,14 +39,37 @@ def test_category_list_counts_products_the_caller_sees(role, count, user_in_role
     assert client_for(user_in_role(role)).get(detail(books)).json()["product_count"] == count
 
 
-def test_category_list_query_count_constant(api_client, django_assert_num_queries):
+@pytest.mark.parametrize("page_size", [1, 10, 30])
+def test_category_list_query_count_constant(
+    api_client, settings, django_assert_num_queries, page_size
+):
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0
     for i in range(30):
         ProductFactory.create_batch(2, category=CategoryFactory(name=f"C{i:02d}"))
-    for page_size in (1, 10, 30):
-        with django_assert_num_queries(2):  # COUNT, then the page with its product counts
-            body = api_client.get(URL, {"page_size": page_size}).json()
-        assert len(body["results"]) == page_size
-        assert {row["product_count"] for row in body["results"]} == {2}
+    with django_assert_num_queries(3):  # COUNT, the page, the page's product counts
+        body = api_client.get(URL, {"page_size": page_size}).json()
+    assert len(body["results"]) == page_size
+    assert {row["product_count"] for row in body["results"]} == {2}
+
+
+def test_category_product_counts_cached_until_catalog_changes(
+    api_client,
+    client_for,
+    inventory_manager,
+    category,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    product = ProductFactory(category=category)
+    assert api_client.get(URL).json()["results"][0]["product_count"] == 1
+    with django_assert_num_queries(2):  # the product counts come from the cache
+        assert api_client.get(URL).json()["results"][0]["product_count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(inventory_manager).patch(
+            f"/api/v1/products/{product.pk}/", {"is_active": False}
+        )
+    assert response.status_code == 200
+    assert api_client.get(URL).json()["results"][0]["product_count"] == 0
 
 
 @pytest.mark.parametrize("role", WRITERS)
