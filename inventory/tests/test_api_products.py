@@ -387,3 +387,14 @@ def test_product_delete_ordered_409_nothing_deleted(client_for, inventory_manage
     assert response.status_code == 409
     assert response.json()["code"] == "product_has_sales"
     assert Product.objects.filter(pk=product.pk).exists()
+
+
+def test_product_rows_match_documented_serializers(client_for, inventory_manager, product):
+    """The list is built from `.values()` for speed: it must keep the schema's fields."""
+    from inventory.api.serializers import ProductSerializer, StaffProductSerializer
+
+    public = client_for(None).get(detail(product)).json()
+    staff = client_for(inventory_manager).get(detail(product)).json()
+    assert list(public) == list(ProductSerializer().fields)
+    assert list(staff) == list(StaffProductSerializer().fields)
+    assert staff == StaffProductSerializer(product).data
