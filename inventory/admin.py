@@ -95,7 +95,7 @@ class StockMovementInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "order")
 
 
 @admin.register(Product)
@@ -170,7 +170,7 @@ class StockMovementAdmin(admin.ModelAdmin):
         "note",
     ]
     list_filter = ["reason", "created_at"]
-    list_select_related = ["product", "actor"]
+    list_select_related = ["product", "actor", "order", "import_batch"]
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False

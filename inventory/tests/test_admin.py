@@ -209,3 +209,25 @@ def test_admin_product_changelist_query_count(
     client.get("/admin/inventory/product/")
     with django_assert_max_num_queries(12):
         assert client.get("/admin/inventory/product/").status_code == 200
+
+
+def test_admin_movement_list_query_count(inventory_manager, product, django_assert_max_num_queries):
+    for quantity in range(1, 30):
+        product_set_quantity(product=product, quantity=quantity, actor=inventory_manager)
+    client = admin_client(inventory_manager)
+    client.get("/admin/inventory/stockmovement/")
+    with django_assert_max_num_queries(10):
+        assert client.get("/admin/inventory/stockmovement/").status_code == 200
+    with django_assert_max_num_queries(15):
+        assert client.get(f"/admin/inventory/product/{product.pk}/change/").status_code == 200
+
+
+def test_admin_login_refuses_customer(customer):
+    from accounts.tests.factories import PASSWORD
+
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": customer.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200  # the login form again, with its error
+    assert "_auth_user_id" not in client.session
