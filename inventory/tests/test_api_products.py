@@ -398,3 +398,12 @@ def test_product_rows_match_documented_serializers(client_for, inventory_manager
     assert list(public) == list(ProductSerializer().fields)
     assert list(staff) == list(StaffProductSerializer().fields)
     assert staff == StaffProductSerializer(product).data
+
+
+def test_product_unknown_category_refused_by_database(category):
+    from django.db import connection
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Product.objects.create(sku="X", name="X", category_id=category.pk + 1000, price=1)
+        connection.check_constraints(table_names=["inventory_product"])  # FKs are deferred
+    assert not Product.objects.exists()
