@@ -1,5 +1,7 @@
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
 from inventory.models import Product
@@ -8,6 +10,7 @@ from inventory.models import Product
 BOOLEAN = [("true", "true"), ("false", "false")]
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
