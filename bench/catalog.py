@@ -242,8 +242,20 @@ def main() -> int:
             "ratio vs plain DRF list: "
             + ", ".join(f"{k} {results[k]['x_baseline']}x" for k in ["list", "filtered", "detail"])
         )
+        # The target: at least 3x the plain DRF list, and p99 under 50 ms.
+        goals = {
+            name: {
+                "x3_baseline": results[name]["x_baseline"] >= 3,
+                "p99_under_50ms": results[name]["p99_ms"] < 50,
+            }
+            for name in ["list", "filtered", "detail"]
+        }
+        for name, goal in goals.items():
+            verdict = ", ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in goal.items())
+            print(f"target {name:9s} {verdict}")
         figures["results"] = results
         figures["targets"] = targets
+        figures["goals"] = goals
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
