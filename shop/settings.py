@@ -176,7 +176,7 @@ SIMPLE_JWT = {
     # Access tokens carry a hash of the password: a password change kills them too.
     "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
 }
 
 SPECTACULAR_SETTINGS = {
