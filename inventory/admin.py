@@ -1,11 +1,194 @@
-from django.contrib import admin
+"""The Inventory managers' screens. Writes go through inventory.services; quantity only
+through the stock ledger (product_set_quantity), so every edit leaves a movement."""
 
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from inventory import services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
-from inventory.models import Product
+from inventory.models import Category, Product, StockMovement
+
+
+class LedgerCascadeMixin:
+    """Deleting a product deletes its stock movements with it: that needs no permission on the
+    (read-only) ledger. Deletes go through the services, one object at a time."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(StockMovement._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        self.delete_service(obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_service(obj)
+
+
+@admin.register(Category)
+class CategoryAdmin(LedgerCascadeMixin, admin.ModelAdmin):
+    list_display = ["name", "product_count", "created_at"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    @admin.display(description="products", ordering="product_count")
+    def product_count(self, obj):
+        return obj.product_count
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.category_update(category=obj, name=form.cleaned_data["name"])
+        else:
+            _adopt(obj, services.category_create(name=form.cleaned_data["name"]))
+
+    @staticmethod
+    def delete_service(obj):
+        services.category_delete(category=obj)
+
+
+class StockLevelFilter(admin.SimpleListFilter):
+    title = "stock level"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("out", "Out of stock"),
+            ("low", f"Low (under {settings.LOW_STOCK_THRESHOLD})"),
+            ("in", "In stock"),
+        ]
+
+    def queryset(self, request, queryset):
+        threshold = settings.LOW_STOCK_THRESHOLD
+        match self.value():
+            case "out":
+                return queryset.filter(quantity=0)
+            case "low":
+                return queryset.filter(quantity__gt=0, quantity__lt=threshold)
+            case "in":
+                return queryset.filter(quantity__gt=0)
+        return queryset
+
+
+class StockMovementInline(admin.TabularInline):
+    """The product's ledger, read-only (the newest first)."""
+
+    model = StockMovement
+    fields = ["created_at", "change", "quantity_after", "reason", "actor", "order", "note"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "order")
 
 
 @admin.register(Product)
-class ProductAdmin(ProductSpreadsheetAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "sku", "category", "price", "quantity", "is_active")
-    list_select_related = ("category",)
-    search_fields = ("name", "sku")
+class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
+    list_display = [
+        "sku",
+        "name",
+        "category",
+        "price",
+        "cost",
+        "quantity",
+        "stock_level",
+        "is_active",
+        "updated_at",
+    ]
+    list_display_links = ["sku", "name"]
+    list_editable = ["price", "quantity", "is_active"]
+    list_filter = [StockLevelFilter, "is_active", "category"]
+    list_select_related = ["category"]
+    search_fields = ["sku", "name"]
+    autocomplete_fields = ["category"]
+    fields = ["sku", "name", "category", "price", "cost", "quantity", "is_active", "movements"]
+    readonly_fields = ["movements"]
+    inlines = [StockMovementInline]
+    list_per_page = 50
+
+    @admin.display(description="stock")
+    def stock_level(self, obj):
+        if obj.quantity == 0:
+            return "out"
+        return "low" if obj.quantity < settings.LOW_STOCK_THRESHOLD else "ok"
+
+    @admin.display(description="stock movements")
+    def movements(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:inventory_stockmovement_changelist") + f"?product__id__exact={obj.pk}"
+        return format_html('<a href="{}">All movements of this product</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            # The form has already put the new values on `obj`; the service writes them (the
+            # quantity through the stock ledger) and validates again.
+            services.product_update(product=obj, data=data, actor=request.user)
+        else:
+            fields = [*services.PRODUCT_FIELDS, "quantity"]
+            created = services.product_create(
+                **{name: form.cleaned_data[name] for name in fields if name in form.cleaned_data},
+                actor=request.user,
+            )
+            _adopt(obj, created)
+
+    @staticmethod
+    def delete_service(obj):
+        services.product_delete(product=obj)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The stock ledger, read-only: rows are written by the stock service only."""
+
+    list_display = [
+        "created_at",
+        "product",
+        "change",
+        "quantity_after",
+        "reason",
+        "actor",
+        "order",
+        "import_batch",
+        "note",
+    ]
+    list_filter = ["reason", "created_at"]
+    list_select_related = ["product", "actor", "order", "import_batch"]
+    search_fields = ["product__sku", "product__name", "note"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _adopt(obj, created) -> None:
+    """Make the admin's unsaved `obj` the row a service created (for its redirect and log)."""
+    obj.pk = created.pk
+    obj.__dict__.update({k: v for k, v in created.__dict__.items() if k != "_state"})
+    obj._state.adding = False
+    obj._state.db = created._state.db

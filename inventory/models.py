@@ -57,6 +57,8 @@ class Product(models.Model):
         ]
         indexes = [
             models.Index(fields=["category", "name"], name="product_category_name_idx"),
+            # A category's page by price (either direction), without sorting the category.
+            models.Index(fields=["category", "price", "id"], name="product_category_price_idx"),
             models.Index(fields=["price", "id"], name="product_price_idx"),
             models.Index(fields=["quantity", "id"], name="product_quantity_idx"),
             models.Index(fields=["is_active", "name"], name="product_active_name_idx"),

@@ -5,12 +5,19 @@ it), which locks the rows it touches in primary-key order, changes them and writ
 StockMovement per change in the same transaction.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, ProtectedError, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
 
-from inventory.models import ImportBatch, Product, StockMovement
+from inventory.models import Category, ImportBatch, Product, StockMovement
+from inventory.selectors import catalog_changed
+from orders.models import OrderLine
 from shop.exceptions import DomainError
 
 
@@ -94,11 +101,173 @@ def product_set_quantity(*, product: Product, quantity: int, actor, note: str = 
     return product
 
 
-# --- The bulk path of a spreadsheet import (appended: imports kept here to merge cleanly) ------
-from collections.abc import Iterable, Sequence  # noqa: E402
+# --- Catalog writes -------------------------------------------------------------------------
+# Appended below the stock ledger: the functions above are the only writers of `quantity`.
 
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
+PRODUCT_FIELDS = ("sku", "name", "category", "price", "cost", "is_active")
+
+
+class ProductHasSales(DomainError):
+    code = "product_has_sales"
+    detail = "This product has been ordered: archive it (is_active false) instead of deleting it."
+
+
+class CategoryHasSales(DomainError):
+    code = "category_has_sales"
+    detail = "A product of this category has been ordered: the category cannot be deleted."
+
+
+def _category_name_taken(*, name: str, exclude_pk: int | None) -> bool:
+    """The same test as the database's unique index on LOWER(name)."""
+    return (
+        Category.objects.alias(lname=Lower("name"))
+        .filter(lname=Lower(Value(name)))
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def _catalog_changed() -> None:
+    transaction.on_commit(catalog_changed)
+
+
+def _category_save(category: Category, *, update_fields=None) -> Category:
+    if _category_name_taken(name=category.name, exclude_pk=category.pk):
+        raise ValidationError({"name": ["A category with this name already exists."]})
+    category.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            category.save(update_fields=update_fields)
+    except IntegrityError as exc:  # a concurrent writer took the name between check and save
+        raise ValidationError({"name": ["A category with this name already exists."]}) from exc
+    _catalog_changed()
+    return category
+
+
+@transaction.atomic
+def category_create(*, name: str) -> Category:
+    """Create a category. Raises ValidationError ({"name": …}) for a name taken in any case."""
+    return _category_save(Category(name=name))
+
+
+@transaction.atomic
+def category_update(*, category: Category, name: str) -> Category:
+    """Rename a category. Raises ValidationError for a name taken in any case."""
+    category.name = name
+    return _category_save(category, update_fields=["name"])
+
+
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    """Delete a category and its products (and their stock movements).
+
+    Raises CategoryHasSales (409) when any of its products has an order line; the order lines'
+    PROTECT foreign key makes the database refuse too, should one appear meanwhile.
+    """
+    if OrderLine.objects.filter(product__category=category).exists():
+        raise CategoryHasSales()
+    try:
+        with transaction.atomic():
+            category.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        raise CategoryHasSales() from exc
+    _catalog_changed()
+
+
+def _product_save(product: Product, *, update_fields=None) -> Product:
+    # Validates unique sku/name and the price/cost rules before the database does. `quantity` is
+    # left out: only the stock ledger writes it, and the instance's value may be stale.
+    product.full_clean(exclude=["quantity"])
+    try:
+        with transaction.atomic():
+            product.save(update_fields=update_fields)
+    except IntegrityError as exc:  # a concurrent writer took the sku or name meanwhile
+        raise ValidationError("A product with this SKU or name already exists.") from exc
+    _catalog_changed()
+    return product
+
+
+@transaction.atomic
+def product_create(
+    *,
+    sku: str,
+    name: str,
+    category: Category,
+    price: Decimal,
+    cost: Decimal = Decimal("0"),
+    quantity: int = 0,
+    is_active: bool = True,
+    actor=None,
+) -> Product:
+    """Create a product. Its initial stock is recorded as a manual movement by `actor`.
+
+    Raises ValidationError for a taken sku or name, price ≤ 0, cost < 0 or quantity < 0.
+    """
+    if quantity < 0:
+        raise ValidationError({"quantity": ["Quantity cannot be negative."]})
+    product = _product_save(
+        Product(
+            sku=sku,
+            name=name,
+            category=category,
+            price=price,
+            cost=cost,
+            quantity=0,
+            is_active=is_active,
+        )
+    )
+    if quantity:
+        stock_adjust(
+            changes={product.pk: quantity},
+            reason=StockMovement.Reason.MANUAL,
+            actor=actor,
+            note="initial stock",
+        )
+        product.quantity = quantity
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, data: Mapping[str, Any], actor) -> Product:
+    """Change a product's fields; a new `quantity` goes through product_set_quantity.
+
+    `data` holds any of sku, name, category, price, cost, is_active, quantity. Raises
+    ValidationError like product_create. Only the given columns are written.
+    """
+    unknown = set(data) - {*PRODUCT_FIELDS, "quantity"}
+    if unknown:
+        raise ValueError(f"Unknown product fields: {sorted(unknown)}")
+    fields = [f for f in PRODUCT_FIELDS if f in data]
+    if fields:
+        for field in fields:
+            setattr(product, field, data[field])
+        _product_save(product, update_fields=[*fields, "updated_at"])
+    if "quantity" in data:
+        if data["quantity"] < 0:
+            raise ValidationError({"quantity": ["Quantity cannot be negative."]})
+        product_set_quantity(product=product, quantity=data["quantity"], actor=actor)
+        _catalog_changed()
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product and its stock movements.
+
+    Raises ProductHasSales (409) when any order line points at it (archive it instead); the
+    order lines' PROTECT foreign key makes the database refuse too.
+    """
+    if OrderLine.objects.filter(product=product).exists():
+        raise ProductHasSales()
+    try:
+        with transaction.atomic():
+            product.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        raise ProductHasSales() from exc
+    _catalog_changed()
+
+
+# --- The bulk path of a spreadsheet import -------------------------------------------------
 
 
 def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> None:
@@ -137,6 +306,7 @@ def stock_set_bulk(
     bulk_update. Returns the ids of the created products, in order.
     """
     now = timezone.now()
+    _catalog_changed()
     actor_id = actor.pk if actor is not None else None
     batch_id = import_batch.pk if import_batch is not None else None
     movements: list[tuple[int, int, int]] = []  # (product_id, change, quantity_after)

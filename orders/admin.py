@@ -59,8 +59,15 @@ class OrderAdmin(admin.ModelAdmin):
         ("executed_at", admin.DateFieldListFilter),
     ]
     search_fields = ["=id", "customer__email"]
-    search_help_text = "Order number or customer email"
+    search_help_text = "Order number (e.g. 42 or #42) or customer email"
     list_select_related = ["customer"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """An order number finds that order only, not every email that contains the digits."""
+        number = search_term.strip().lstrip("#")
+        if number.isdigit():
+            return queryset.filter(pk=int(number)), False
+        return super().get_search_results(request, queryset, search_term)
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = readonly_fields = [

@@ -176,7 +176,7 @@ SIMPLE_JWT = {
     # Access tokens carry a hash of the password: a password change kills them too.
     "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
 
 # Catalog
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=10)
+# How long a product list's `count` is shared between requests with the same filters (0: off).
+CATALOG_COUNT_CACHE_SECONDS = env.int("CATALOG_COUNT_CACHE_SECONDS", default=5)
 
 # Spreadsheet import/export (django-import-export and our own pipeline)
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=20 * 1024 * 1024)

@@ -113,3 +113,42 @@ def test_stock_count_while_orders_execute_is_consistent():
     movements = list(StockMovement.objects.filter(product=product).values_list("change", flat=True))
     assert product.quantity == 20 + sum(movements)
     assert connection.vendor == "postgresql"
+
+
+def test_spreadsheet_import_while_orders_execute_loses_no_change():
+    """A real import (setting stock on hand) races real executions of the same products."""
+    from inventory.spreadsheets import product_import
+
+    hot = [ProductFactory(quantity=10) for _ in range(3)]
+    orders = [order_make(items=[(hot[i % 3], 1), (hot[(i + 1) % 3], 1)]) for i in range(12)]
+    header = ["sku", "name", "category", "price", "cost", "quantity"]
+    rows = [header] + [
+        [p.sku, p.name, p.category.name, "9.99", "1.00", "40"] for p in reversed(hot)
+    ]
+    funcs = [lambda o=o: services.order_execute(order=o, actor=None) for o in orders]
+    funcs.insert(6, lambda: product_import(rows=rows, file_name="restock.csv"))
+    results = run_together(funcs)
+
+    unexpected = [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, InsufficientStock)
+    ]
+    assert not unexpected, unexpected
+    for product in hot:
+        product.refresh_from_db()
+        ledger = list(
+            StockMovement.objects.filter(product=product)
+            .order_by("pk")
+            .values_list("change", "quantity_after", "reason")
+        )
+        after = 10  # the factory's starting stock
+        for change, quantity_after, _reason in ledger:
+            after += change
+            assert quantity_after == after >= 0, ledger
+        assert after == product.quantity
+        sold = sum(-c for c, _, reason in ledger if reason == "order")
+        executed_units = sum(
+            line.quantity
+            for line in product.order_lines.filter(order__status=Order.Status.EXECUTED)
+        )
+        assert sold == executed_units
+        assert any(reason == "import" for _, _, reason in ledger)

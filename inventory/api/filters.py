@@ -1,0 +1,61 @@
+import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import OrderingFilter
+
+from inventory.models import Product
+
+# `true` / `false` only: anything else is a 400, not silently ignored.
+BOOLEAN = [("true", "true"), ("false", "false")]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class ProductFilter(django_filters.FilterSet):
+    """API.md's product filters. `category` is compared by id (no lookup query)."""
+
+    category = IdFilter(field_name="category_id", min_value=1)
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    in_stock = django_filters.ChoiceFilter(choices=BOOLEAN, method="filter_in_stock")
+    is_active = django_filters.ChoiceFilter(
+        choices=BOOLEAN, method="filter_is_active", help_text="Customers only see active ones."
+    )
+
+    class Meta:
+        model = Product
+        fields = ["category", "min_price", "max_price", "in_stock", "is_active"]
+
+    def get_form_class(self):
+        # django-filter builds a new form class per request; the fields never change, so build
+        # it once (each form instance still deep-copies its fields, as Django forms do).
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+    def filter_in_stock(self, queryset, name, value):
+        if value == "true":
+            return queryset.filter(quantity__gt=0)
+        return queryset.filter(quantity=0)
+
+    def filter_is_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` with the primary key as tie-breaker, so pages never overlap or skip rows.
+
+    The tie-breaker follows the direction of the last key: `price, id` and `-price, -id` are
+    both served by the (price, id) index, forwards or backwards.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if ordering and ordering[-1].lstrip("-") not in ("id", "pk", "name", "sku"):
+            ordering.append("-id" if ordering[-1].startswith("-") else "id")
+        return ordering

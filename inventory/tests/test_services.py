@@ -1,0 +1,119 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+
+from inventory import services
+from inventory.models import Category, Product, StockMovement
+from inventory.tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_product_create_initial_stock_movement_actor(inventory_manager, category):
+    product = services.product_create(
+        sku="X-1",
+        name="X",
+        category=category,
+        price=Decimal("2.50"),
+        quantity=12,
+        actor=inventory_manager,
+    )
+    product.refresh_from_db()
+    assert product.quantity == 12
+    movement = product.movements.get()
+    assert (movement.change, movement.quantity_after, movement.reason) == (12, 12, "manual")
+    assert movement.actor == inventory_manager
+    assert movement.note == "initial stock"
+
+
+@pytest.mark.parametrize(
+    ("fields", "error_field"),
+    [
+        ({"price": Decimal("0")}, "__all__"),
+        ({"cost": Decimal("-1")}, "__all__"),
+        ({"quantity": -1}, "quantity"),
+        ({"sku": "BK-1"}, "sku"),
+        ({"name": "Atlas"}, "name"),
+    ],
+)
+def test_product_create_invalid_writes_nothing(product, fields, error_field):
+    values = {"sku": "NEW", "name": "New", "category": product.category, "price": Decimal("1")}
+    with pytest.raises(ValidationError) as error:
+        services.product_create(**{**values, **fields}, actor=None)
+    assert error_field in error.value.message_dict
+    assert list(Product.objects.all()) == [product]
+    assert not StockMovement.objects.exists()
+
+
+def test_product_update_writes_only_given_fields_and_quantity_via_ledger(
+    inventory_manager, product
+):
+    Product.objects.filter(pk=product.pk).update(cost=Decimal("8.00"))  # a concurrent edit
+    services.product_update(
+        product=product, data={"price": Decimal("21.00"), "quantity": 15}, actor=inventory_manager
+    )
+    product.refresh_from_db()
+    assert (product.price, product.cost, product.quantity) == (Decimal("21.00"), 8, 15)
+    movement = product.movements.get()
+    assert (movement.change, movement.quantity_after) == (5, 15)
+    assert movement.actor == inventory_manager
+
+
+def test_product_update_stale_quantity_never_written(inventory_manager, product):
+    Product.objects.filter(pk=product.pk).update(quantity=3)  # sold meanwhile
+    services.product_update(product=product, data={"name": "Renamed"}, actor=inventory_manager)
+    assert Product.objects.get(pk=product.pk).quantity == 3
+
+
+def test_product_update_invalid_changes_nothing(inventory_manager, product):
+    with pytest.raises(ValidationError):
+        services.product_update(
+            product=product, data={"price": Decimal("-1"), "quantity": 2}, actor=inventory_manager
+        )
+    product.refresh_from_db()
+    assert (product.price, product.quantity) == (Decimal("19.90"), 10)
+    assert not StockMovement.objects.exists()
+
+
+def test_product_delete_database_guard_when_check_misses(monkeypatch, product, sold):
+    """The order lines' PROTECT foreign key is the second guard (a line added after the check)."""
+    sold(product)
+    with pytest.raises(ProtectedError):
+        Product.objects.filter(pk=product.pk).delete()
+
+    class NoLines:
+        class objects:  # noqa: N801 - stands in for a model manager
+            @staticmethod
+            def filter(**kwargs):
+                return Product.objects.none()
+
+    monkeypatch.setattr(services, "OrderLine", NoLines)
+    with pytest.raises(services.ProductHasSales):
+        services.product_delete(product=product)
+    with pytest.raises(services.CategoryHasSales):
+        services.category_delete(category=product.category)
+    assert Product.objects.filter(pk=product.pk).exists()
+    assert Category.objects.filter(pk=product.category_id).exists()
+
+
+def test_category_create_same_name_other_case_refused(category):
+    with pytest.raises(ValidationError) as error:
+        services.category_create(name="bOoKs")
+    assert error.value.message_dict == {"name": ["A category with this name already exists."]}
+
+
+def test_catalog_writes_forget_cached_counts(
+    inventory_manager, category, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from inventory.selectors import COUNT_GENERATION_KEY
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        product = ProductFactory(category=category)
+        services.product_update(product=product, data={"quantity": 1}, actor=inventory_manager)
+        services.category_update(category=category, name="Atlases")
+    assert len(callbacks) == 2
+    assert cache.get(COUNT_GENERATION_KEY) == 2
