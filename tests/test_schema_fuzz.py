@@ -70,6 +70,7 @@ def _config(token: str) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "seed": SEED,
+            "cache": {"enabled": False},  # no state carried between runs (nor a .schemathesis/)
             "generation": {
                 "max-examples": MAX_EXAMPLES,
                 "deterministic": True,
