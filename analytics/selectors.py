@@ -1,0 +1,249 @@
+"""The report queries. Every figure is summed in the database from the sales summary.
+
+Only executed orders are in the summary (a refund takes its order back out), each line with
+the price and cost it was executed at. Date bounds are inclusive days of `executed_at` in
+settings.TIME_ZONE; `None` leaves that side open. A range is read as its whole months (the
+summary's month rows) plus the days at its edges (its day rows), so the cost of a report grows
+with products × months, not with the number of order lines.
+"""
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+
+from analytics.models import DailySalesTotal, ProductSalesSummary
+from inventory.models import Product
+
+ZERO = Decimal("0.00")
+Period = ProductSalesSummary.Period
+
+
+@dataclass(frozen=True)
+class ProfitSummary:
+    revenue: Decimal
+    cost: Decimal
+    executed_orders: int
+    units_sold: int
+
+    @property
+    def profit(self) -> Decimal:
+        return self.revenue - self.cost
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        """Profit as a share of revenue, out of 100 (None when nothing was sold)."""
+        if not self.revenue:
+            return None
+        return (self.profit * 100 / self.revenue).quantize(Decimal("0.01"))
+
+
+def shares(values: list[Decimal | int]) -> list[Decimal]:
+    """Each value's share of their sum, out of 100 with two places, adding up to exactly 100.
+
+    Largest remainder method: every share is rounded down to the hundredth, and the hundredths
+    left over go to the values that lost most in the rounding (the first one on a tie).
+    All zeros when the sum is zero.
+    """
+    cents = [int(Decimal(v) * 100) for v in values]
+    total = sum(cents)
+    if total <= 0:
+        return [ZERO for _ in cents]
+    floors = [c * 10000 // total for c in cents]
+    left = 10000 - sum(floors)
+    by_remainder = sorted(range(len(cents)), key=lambda i: (-(cents[i] * 10000 % total), i))
+    for i in by_remainder[:left]:
+        floors[i] += 1
+    return [Decimal(f).scaleb(-2) for f in floors]
+
+
+def _summary_filter(date_from: date | None, date_to: date | None) -> Q:
+    """Summary rows covering exactly [date_from, date_to]: whole months plus edge days."""
+    if date_from is None or date_from.day == 1:
+        first_full = date_from
+    else:
+        first_full = (date_from.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if date_to is None or date_to.day == monthrange(date_to.year, date_to.month)[1]:
+        last_full = date_to
+    else:
+        last_full = date_to.replace(day=1) - timedelta(days=1)
+
+    if first_full is not None and last_full is not None and first_full > last_full:
+        return Q(period=Period.DAY, **_bounds("period_start", date_from, date_to))
+    months = Q(period=Period.MONTH, **_bounds("period_start", first_full, last_full))
+    if date_from is not None and first_full != date_from:
+        months |= Q(period=Period.DAY, period_start__gte=date_from, period_start__lt=first_full)
+    if date_to is not None and last_full != date_to:
+        months |= Q(period=Period.DAY, period_start__gt=last_full, period_start__lte=date_to)
+    return months
+
+
+def _bounds(field: str, date_from: date | None, date_to: date | None) -> dict:
+    bounds = {}
+    if date_from is not None:
+        bounds[f"{field}__gte"] = date_from
+    if date_to is not None:
+        bounds[f"{field}__lte"] = date_to
+    return bounds
+
+
+def _sums(*fields: str) -> dict:
+    return {f"total_{f}": Coalesce(Sum(f), 0 if f in ("units", "orders") else ZERO) for f in fields}
+
+
+def profit_summary(*, date_from: date | None = None, date_to: date | None = None) -> ProfitSummary:
+    """Revenue, cost, executed orders and units sold over the range (zeros when none)."""
+    totals = DailySalesTotal.objects.filter(**_bounds("date", date_from, date_to)).aggregate(
+        **_sums("orders", "units", "revenue", "cost")
+    )
+    return ProfitSummary(
+        revenue=totals["total_revenue"],
+        cost=totals["total_cost"],
+        executed_orders=totals["total_orders"],
+        units_sold=totals["total_units"],
+    )
+
+
+def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
+    """Every day of the range, with no sales as zeros: date, orders, units, revenue, cost,
+    profit."""
+    rows = {
+        row["date"]: row
+        for row in DailySalesTotal.objects.filter(date__gte=date_from, date__lte=date_to)
+        .values("date")
+        .annotate(**_sums("orders", "units", "revenue", "cost"))
+        .order_by()
+    }
+    days = []
+    day = date_from
+    while day <= date_to:
+        row = rows.get(day, {})
+        revenue, cost = row.get("total_revenue", ZERO), row.get("total_cost", ZERO)
+        days.append(
+            {
+                "date": day,
+                "orders": row.get("total_orders", 0),
+                "units": row.get("total_units", 0),
+                "revenue": revenue,
+                "cost": cost,
+                "profit": revenue - cost,
+            }
+        )
+        day += timedelta(days=1)
+    return days
+
+
+def sales_by_product(*, date_from: date | None = None, date_to: date | None = None) -> list[dict]:
+    """Each product sold in the range: product_id, product_name, category_id, category_name,
+    units_sold, revenue, cost; highest revenue first (then by id). One query."""
+    rows = (
+        ProductSalesSummary.objects.filter(_summary_filter(date_from, date_to))
+        .values("product_id", "product__name", "product__category_id", "product__category__name")
+        .annotate(**_sums("units", "revenue", "cost"))
+        .filter(total_units__gt=0)
+        .order_by("-total_revenue", "product_id")
+    )
+    return [
+        {
+            "product_id": row["product_id"],
+            "product_name": row["product__name"],
+            "category_id": row["product__category_id"],
+            "category_name": row["product__category__name"],
+            "units_sold": row["total_units"],
+            "revenue": row["total_revenue"],
+            "cost": row["total_cost"],
+        }
+        for row in rows
+    ]
+
+
+def product_sales(
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int | None = None,
+    rows: list[dict] | None = None,
+) -> list[dict]:
+    """sales_by_product with percent_of_units and percent_of_revenue (of all products sold,
+    also when `limit` keeps only the first ones). `rows`: an already fetched sales_by_product."""
+    if rows is None:
+        rows = sales_by_product(date_from=date_from, date_to=date_to)
+    unit_shares = shares([r["units_sold"] for r in rows])
+    revenue_shares = shares([r["revenue"] for r in rows])
+    result = [
+        {**row, "percent_of_units": u, "percent_of_revenue": r}
+        for row, u, r in zip(rows, unit_shares, revenue_shares, strict=True)
+    ]
+    return result[:limit] if limit is not None else result
+
+
+def category_sales(
+    *, date_from: date | None = None, date_to: date | None = None, rows: list[dict] | None = None
+) -> list[dict]:
+    """Each category with sales in the range: category_id, category_name, units_sold, revenue,
+    cost, profit, percent_of_revenue, and its products (product_id, product_name, units_sold,
+    revenue, percent_of_category), highest revenue first. Grouped from sales_by_product's
+    per-product sums (already summed in the database)."""
+    if rows is None:
+        rows = sales_by_product(date_from=date_from, date_to=date_to)
+    categories: dict[int, dict] = {}
+    for row in rows:  # highest revenue first, so each category's products are in order too
+        category = categories.get(row["category_id"])
+        if category is None:
+            category = categories[row["category_id"]] = {
+                "category_id": row["category_id"],
+                "category_name": row["category_name"],
+                "units_sold": 0,
+                "revenue": ZERO,
+                "cost": ZERO,
+                "products": [],
+            }
+        category["units_sold"] += row["units_sold"]
+        category["revenue"] += row["revenue"]
+        category["cost"] += row["cost"]
+        category["products"].append(
+            {
+                "product_id": row["product_id"],
+                "product_name": row["product_name"],
+                "units_sold": row["units_sold"],
+                "revenue": row["revenue"],
+            }
+        )
+    result = sorted(categories.values(), key=lambda c: (-c["revenue"], c["category_name"]))
+    for category, share in zip(result, shares([c["revenue"] for c in result]), strict=True):
+        category["profit"] = category["revenue"] - category["cost"]
+        category["percent_of_revenue"] = share
+        products = category["products"]
+        for product, part in zip(products, shares([p["revenue"] for p in products]), strict=True):
+            product["percent_of_category"] = part
+    return result
+
+
+def low_stock_products(*, threshold: int | None = None, limit: int | None = None):
+    """Active products with at most `threshold` (default settings.LOW_STOCK_THRESHOLD) units
+    on hand, fewest first."""
+    if threshold is None:
+        threshold = settings.LOW_STOCK_THRESHOLD
+    qs = (
+        Product.objects.filter(is_active=True, quantity__lte=threshold)
+        .select_related("category")
+        .order_by("quantity", "id")
+    )
+    return qs[:limit] if limit is not None else qs
+
+
+def dashboard(*, date_from: date, date_to: date, low_stock_limit: int = 20) -> dict:
+    """Everything the Analysts' dashboard shows, in five queries: summary, days, products
+    (with shares, all of them), categories (with per-product shares), low stock."""
+    rows = sales_by_product(date_from=date_from, date_to=date_to)
+    return {
+        "summary": profit_summary(date_from=date_from, date_to=date_to),
+        "days": sales_per_day(date_from=date_from, date_to=date_to),
+        "products": product_sales(rows=rows),
+        "categories": category_sales(rows=rows),
+        "low_stock": list(low_stock_products(limit=low_stock_limit)),
+    }
