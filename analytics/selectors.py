@@ -8,18 +8,22 @@ with products × months, not with the number of order lines.
 """
 
 from calendar import monthrange
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from analytics.models import DailySalesTotal, ProductSalesSummary
-from inventory.models import Product
+from inventory.models import Category, Product
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+REPORT_WORK_MEM = "32MB"  # PostgreSQL: ~13 MB holds the per-product sums of 10,000 products
 Period = ProductSalesSummary.Period
 
 
@@ -40,6 +44,13 @@ class ProfitSummary:
         if not self.revenue:
             return None
         return (self.profit * 100 / self.revenue).quantize(Decimal("0.01"))
+
+
+def _money(value) -> Decimal:
+    """A sum from a raw cursor as Decimal with two places (SQLite may give a float)."""
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(value).quantize(CENT)
 
 
 def shares(values: list[Decimal | int]) -> list[Decimal]:
@@ -139,25 +150,45 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
 
 def sales_by_product(*, date_from: date | None = None, date_to: date | None = None) -> list[dict]:
     """Each product sold in the range: product_id, product_name, category_id, category_name,
-    units_sold, revenue, cost; highest revenue first (then by id). One query."""
-    rows = (
+    units_sold, revenue, cost; highest revenue first (then by id).
+
+    One query: the summary rows are summed per product first, and only those sums are joined
+    to the product and category names (a join before the sum would drag the names through
+    every summary row).
+    """
+    sums = (
         ProductSalesSummary.objects.filter(_summary_filter(date_from, date_to))
-        .values("product_id", "product__name", "product__category_id", "product__category__name")
+        .values("product_id")
         .annotate(**_sums("units", "revenue", "cost"))
         .filter(total_units__gt=0)
-        .order_by("-total_revenue", "product_id")
+        .order_by()
     )
+    sql, params = sums.query.sql_with_params()  # values stay parameters
+    product, category = Product._meta.db_table, Category._meta.db_table
+    # Only our own table names and the ORM's compiled SQL go into the string.
+    query = (
+        "SELECT s.product_id, p.name, p.category_id, c.name, s.total_units, s.total_revenue, "  # noqa: S608
+        f"s.total_cost FROM ({sql}) s JOIN {product} p ON p.id = s.product_id "
+        f"JOIN {category} c ON c.id = p.category_id ORDER BY s.total_revenue DESC, s.product_id"
+    )
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+        if postgres:
+            # One hash-aggregate group per product: let it stay in memory, not spill to disk.
+            cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
     return [
         {
-            "product_id": row["product_id"],
-            "product_name": row["product__name"],
-            "category_id": row["product__category_id"],
-            "category_name": row["product__category__name"],
-            "units_sold": row["total_units"],
-            "revenue": row["total_revenue"],
-            "cost": row["total_cost"],
+            "product_id": product_id,
+            "product_name": name,
+            "category_id": category_id,
+            "category_name": category_name,
+            "units_sold": int(units),
+            "revenue": _money(revenue),
+            "cost": _money(cost),
         }
-        for row in rows
+        for product_id, name, category_id, category_name, units, revenue, cost in rows
     ]
 
 

@@ -220,11 +220,17 @@ def sales_summary_rebuild(*, dry_run: bool = False) -> RebuildResult:
         if not dry_run and summary_wrong:
             cols = ", ".join(_q(c) for c in _SUMMARY_COLUMNS)
             cursor.execute(f"DELETE FROM {summary}")
-            cursor.execute(f"INSERT INTO {summary} ({cols}) SELECT {cols} FROM {exp_summary}")
+            # In date order, as executions append them: a range's rows sit together on disk.
+            cursor.execute(
+                f"INSERT INTO {summary} ({cols}) SELECT {cols} FROM {exp_summary} "
+                "ORDER BY period, period_start, product_id"
+            )
         if not dry_run and daily_wrong:
             cols = ", ".join(_q(c) for c in _DAILY_COLUMNS)
             cursor.execute(f"DELETE FROM {daily}")
             cursor.execute(f"INSERT INTO {daily} ({cols}) SELECT {cols} FROM {exp_daily}")
+        if connection.vendor == "postgresql" and not dry_run and (summary_wrong or daily_wrong):
+            cursor.execute(f"ANALYZE {summary}, {daily}")  # fresh statistics for the planner
         cursor.execute(f"SELECT COUNT(*) FROM {exp_summary}")
         summary_rows = cursor.fetchone()[0]
         cursor.execute(f"SELECT COUNT(*) FROM {exp_daily}")
