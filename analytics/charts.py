@@ -22,6 +22,7 @@ PALETTE = [
     "#F0C000",
     "#999999",
 ]
+OTHER = "#B0B0B0"  # the "Other" slice: neutral grey
 FONT = 'font-family="system-ui, sans-serif" font-size="12" fill="#333"'
 
 
@@ -119,7 +120,7 @@ def bar_chart(
     *, items: list[tuple[str, Decimal]], title: str, width: int = 860, colour: str = PALETTE[0]
 ) -> SafeString:
     """Horizontal bars, largest first as given, each labelled with its name and value."""
-    bar, gap, left, right, top = 22, 8, 260, 80, 8
+    bar, gap, left, right, top = 22, 8, 260, 100, 8
     height = top * 2 + max(1, len(items)) * (bar + gap) + 24
     plot_w = width - left - right
     high = max([float(v) for _, v in items] + [0.0])
@@ -142,7 +143,7 @@ def bar_chart(
             f"{escape(short)}</text>"
             f'<rect x="{left}" y="{y}" width="{max(float(value) * scale, 1):.1f}" height="{bar}" '
             f'fill="{colour}"/><text x="{left + float(value) * scale + 6:.1f}" '
-            f'y="{y + bar * 0.7:.1f}" {FONT}>{escape(compact(value))}</text></g>'
+            f'y="{y + bar * 0.7:.1f}" {FONT}>{Decimal(value):,.2f}</text></g>'
         )
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="#333"/>')
     return _svg(width, height, title, "".join(parts))
@@ -162,7 +163,7 @@ def donut_chart(
     angle = -math.pi / 2
     total = float(sum((Decimal(v) for _, v in shown), Decimal(0))) or 1.0
     for n, (label, value) in enumerate(shown):
-        colour = PALETTE[n % len(PALETTE)]
+        colour = OTHER if rest and n == len(shown) - 1 else PALETTE[n % len(PALETTE)]
         sweep = 2 * math.pi * float(value) / total
         if sweep >= 2 * math.pi - 1e-9:  # one slice: a full ring
             parts.append(
