@@ -60,16 +60,20 @@ def shares(values: list[Decimal | int]) -> list[Decimal]:
     left over go to the values that lost most in the rounding (the first one on a tie).
     All zeros when the sum is zero.
     """
-    cents = [int(Decimal(v) * 100) for v in values]
-    total = sum(cents)
+    scaled = [int(v * 100) * 10000 for v in values]  # cents × 10,000 hundredths of a percent
+    total = sum(scaled) // 10000
     if total <= 0:
-        return [ZERO for _ in cents]
-    floors = [c * 10000 // total for c in cents]
+        return [ZERO] * len(scaled)
+    floors = [s // total for s in scaled]
     left = 10000 - sum(floors)
-    by_remainder = sorted(range(len(cents)), key=lambda i: (-(cents[i] * 10000 % total), i))
-    for i in by_remainder[:left]:
-        floors[i] += 1
-    return [Decimal(f).scaleb(-2) for f in floors]
+    if left:
+        # sorted() is stable, also with reverse=True: the first value wins a tie.
+        for i in sorted(range(len(scaled)), key=lambda i: scaled[i] % total, reverse=True)[:left]:
+            floors[i] += 1
+    return [_PERCENTS[f] for f in floors]
+
+
+_PERCENTS = tuple(Decimal(n).scaleb(-2) for n in range(10001))  # 0.00 … 100.00
 
 
 def _summary_filter(date_from: date | None, date_to: date | None) -> Q:
@@ -200,16 +204,15 @@ def product_sales(
     rows: list[dict] | None = None,
 ) -> list[dict]:
     """sales_by_product with percent_of_units and percent_of_revenue (of all products sold,
-    also when `limit` keeps only the first ones). `rows`: an already fetched sales_by_product."""
+    also when `limit` keeps only the first ones). `rows`: an already fetched sales_by_product
+    (its dicts get the two percentages)."""
     if rows is None:
         rows = sales_by_product(date_from=date_from, date_to=date_to)
     unit_shares = shares([r["units_sold"] for r in rows])
     revenue_shares = shares([r["revenue"] for r in rows])
-    result = [
-        {**row, "percent_of_units": u, "percent_of_revenue": r}
-        for row, u, r in zip(rows, unit_shares, revenue_shares, strict=True)
-    ]
-    return result[:limit] if limit is not None else result
+    for row, units, revenue in zip(rows, unit_shares, revenue_shares, strict=True):
+        row["percent_of_units"], row["percent_of_revenue"] = units, revenue
+    return rows[:limit] if limit is not None else rows
 
 
 def category_sales(

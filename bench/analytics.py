@@ -337,7 +337,7 @@ def main():
     if args.quick:
         sizes, products, categories, runs, sql_runs = [100_000, 400_000], 2_000, 20, 10, 3
     else:
-        sizes, products, categories, runs, sql_runs = [1_000_000, 4_000_000], 10_000, 100, 15, 3
+        sizes, products, categories, runs, sql_runs = [1_000_000, 4_000_000], 10_000, 100, 12, 2
 
     started = time.perf_counter()
     create_database()
