@@ -250,3 +250,16 @@ def test_sales_summary_record_rejects_bad_sign():
         sales_summary_record(order=order, sign=2)
 
     assert ProductSalesSummary.objects.get(period="day").units == 1
+
+
+def test_seed_analytics_builds_the_summary_of_seeded_orders():
+    from analytics.demo import seed_analytics
+
+    executed_order([(ProductFactory(), 3, "5.00", "2.00")], at=at(date(2026, 7, 1)), record=False)
+    out = StringIO()
+
+    seed_analytics(out)
+
+    assert "Sales summary built" in out.getvalue()
+    assert selectors.profit_summary().units_sold == 3
+    assert sales_summary_rebuild(dry_run=True).differences == 0
