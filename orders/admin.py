@@ -1,0 +1,135 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from orders import services
+from orders.models import Order, OrderEvent, OrderLine, Payment
+from shop.exceptions import DomainError
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = readonly_fields = ["product", "quantity", "unit_price", "unit_cost"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = readonly_fields = ["created_at", "gateway", "reference", "amount", "status"]
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = readonly_fields = ["created_at", "type", "actor", "data"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """For Order managers: orders are read-only here; state changes go through the actions,
+    which call the same services as the API and are written to the admin history."""
+
+    list_display = [
+        "id",
+        "customer__email",
+        "status",
+        "shipping_country",
+        "total",
+        "created_at",
+        "executed_at",
+    ]
+    list_filter = [
+        "status",
+        ("shipping_country", admin.AllValuesFieldListFilter),
+        ("executed_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["=id", "customer__email"]
+    search_help_text = "Order number or customer email"
+    list_select_related = ["customer"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = readonly_fields = [
+        "customer",
+        "status",
+        "shipping_country",
+        "total",
+        "created_at",
+        "executed_at",
+        "cancelled_at",
+        "refunded_at",
+    ]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
+    actions = ["cancel_pending", "refund_and_restock"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing to save by hand: every field is read-only, changes go through the actions.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _apply(self, request, queryset, *, service, done: str, skipped: str, status: str):
+        changed, skipped_ids = 0, []
+        for order in queryset.order_by("pk"):
+            if order.status != status:
+                skipped_ids.append(order.pk)
+                continue
+            try:
+                with transaction.atomic():
+                    service(order=order, actor=request.user)
+                    self.log_change(request, order, done)
+            except DomainError as exc:  # changed by someone else meanwhile
+                self.message_user(request, f"Order {order.pk}: {exc.detail}", messages.WARNING)
+                continue
+            changed += 1
+        if changed:
+            self.message_user(request, f"{done}: {changed} order(s).", messages.SUCCESS)
+        if skipped_ids:
+            ids = ", ".join(map(str, skipped_ids))
+            self.message_user(request, f"{skipped}: {ids}.", messages.WARNING)
+
+    @admin.action(description="Cancel selected pending orders", permissions=["change"])
+    def cancel_pending(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            service=services.order_cancel,
+            done="Cancelled",
+            skipped="Not pending, left as they were",
+            status=Order.Status.PENDING,
+        )
+
+    @admin.action(description="Refund and restock selected executed orders", permissions=["change"])
+    def refund_and_restock(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            service=services.order_refund,
+            done="Refunded and restocked",
+            skipped="Not executed, left as they were",
+            status=Order.Status.EXECUTED,
+        )

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("auth/", include("accounts.api.urls")),
+    path("", include("inventory.api.spreadsheet_urls")),  # before products/<id>/
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("analytics/", include("analytics.api.urls")),

@@ -110,7 +110,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -121,7 +121,8 @@ STORAGES = {
         )
     },
 }
-# Without collectstatic (tests, `make run` with DEBUG off) WhiteNoise serves from the finders.
+# With DEBUG off, `collectstatic` must have run (the Dockerfile does it at build): names are
+# hashed from the manifest and files compressed. WhiteNoise also serves from the app finders.
 WHITENOISE_USE_FINDERS = True
 
 # Uploads: keep big spreadsheets on disk rather than in memory.
@@ -188,7 +189,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop.schema.add_error_responses",
+    ],
 }
 
 # Catalog

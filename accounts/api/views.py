@@ -70,6 +70,9 @@ class LogoutView(AuthThrottleMixin, APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
     @extend_schema(
         request=s.RefreshSerializer,
         responses={204: None, 401: OpenApiResponse(description="Invalid or revoked token")},

@@ -1,0 +1,162 @@
+"""`products/import/` and `products/export/`: thin doors onto inventory.spreadsheets."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.models import ImportBatch
+from inventory.spreadsheets import (
+    CONTENT_TYPES,
+    FORMATS,
+    SpreadsheetInvalid,
+    export_file_name,
+    product_export,
+    product_import,
+)
+
+
+class _StaffWithPermission(BasePermission):
+    permission = ""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_staff and user.has_perm(self.permission))
+
+
+class CanImportProducts(_StaffWithPermission):
+    permission = "inventory.import_product"
+
+
+class CanExportProducts(_StaffWithPermission):
+    permission = "inventory.export_product"
+
+
+class ProductImportSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ProductImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    categories_created = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+
+
+class SpreadsheetErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Row in the sheet; header = 1")
+    field = serializers.CharField(allow_null=True, help_text="Column, or 'file'")
+    message = serializers.CharField()
+
+
+class SpreadsheetErrorsSerializer(serializers.Serializer):
+    errors = SpreadsheetErrorSerializer(many=True)
+
+
+def _errors(errors: list[dict]) -> Response:
+    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class ProductImportView(APIView):
+    permission_classes = [IsAuthenticated, CanImportProducts]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="products_import",
+        tags=["products"],
+        request={"multipart/form-data": ProductImportSerializer},
+        responses={
+            200: ProductImportResultSerializer,
+            400: OpenApiResponse(
+                SpreadsheetErrorsSerializer,
+                description="Nothing written: every invalid row, or why the file is unreadable",
+            ),
+            401: OpenApiResponse(description="Not authenticated"),
+            403: OpenApiResponse(description="Not an inventory manager"),
+        },
+    )
+    def post(self, request):
+        # Refuse an oversized upload before reading (and parsing) its body.
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.IMPORT_MAX_FILE_SIZE + 64 * 1024:
+            limit = settings.IMPORT_MAX_FILE_SIZE / (1024 * 1024)
+            return _errors(
+                [
+                    {
+                        "row": None,
+                        "field": "file",
+                        "message": f"The file is larger than the limit of {limit:g} MB.",
+                    }
+                ]
+            )
+        serializer = ProductImportSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _errors(
+                [
+                    {"row": None, "field": name, "message": str(message)}
+                    for name, messages in serializer.errors.items()
+                    for message in messages
+                ]
+            )
+        upload = serializer.validated_data["file"]
+        try:
+            result = product_import(
+                file=upload,
+                file_name=upload.name or "",
+                dry_run=serializer.validated_data["dry_run"],
+                user=request.user,
+                source=ImportBatch.Source.API,
+            )
+        except SpreadsheetInvalid as exc:
+            return _errors(exc.errors)
+        return Response(ProductImportResultSerializer(result.as_dict()).data)
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """The export answers a file whatever the Accept header; errors are JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ProductExportQuerySerializer(serializers.Serializer):
+    file_format = serializers.ChoiceField(choices=FORMATS, default="csv")
+
+
+class ProductExportView(APIView):
+    permission_classes = [IsAuthenticated, CanExportProducts]
+    content_negotiation_class = _AnyAccept
+
+    @extend_schema(
+        operation_id="products_export",
+        tags=["products"],
+        parameters=[
+            OpenApiParameter("file_format", str, enum=list(FORMATS), default="csv"),
+        ],
+        responses={
+            (200, CONTENT_TYPES["csv"]): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="Unknown file_format"),
+            401: OpenApiResponse(description="Not authenticated"),
+            403: OpenApiResponse(description="Not an inventory manager"),
+        },
+    )
+    def get(self, request):
+        query = ProductExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        file_format = query.validated_data["file_format"]
+        response = HttpResponse(
+            product_export(file_format=file_format), content_type=CONTENT_TYPES[file_format]
+        )
+        response["Content-Disposition"] = f'attachment; filename="{export_file_name(file_format)}"'
+        return response

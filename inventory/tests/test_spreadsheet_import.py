@@ -1,0 +1,218 @@
+# ruff: noqa: E501  (tables of spreadsheet rows read best one per line)
+"""One file, one verdict: the admin (preview + confirm), the API and the command agree."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from inventory.models import Category, ImportBatch, Product, StockMovement
+from inventory.tests.spreadsheet_helpers import (
+    HEADER,
+    catalog,
+    csv_bytes,
+    db_state,
+    import_admin,
+    import_api,
+    import_command,
+    xlsx_bytes,
+)
+
+GOOD = [
+    HEADER,
+    ["A-1", "Apple", "Fruit", "1.50", "0.70", "10"],
+    ["B-2", "Banana", "Fruit", "2", "1", "0"],
+    ["C-3", "Carrot", "Vegetables", "0.99", "0.10", "7"],
+]
+
+
+@pytest.fixture
+def doors(client, client_for, inventory_manager, tmp_path):
+    client.force_login(inventory_manager)
+    api = client_for(inventory_manager)
+    return {
+        "admin": lambda content, name, **kw: import_admin(client, content, name, **kw),
+        "api": lambda content, name, **kw: import_api(api, content, name, **kw),
+        "command": lambda content, name, **kw: import_command(tmp_path, content, name, **kw),
+    }
+
+
+@pytest.fixture
+def existing(db):
+    fruit = Category.objects.create(name="Fruit")
+    return Product.objects.create(
+        sku="OLD-1", name="Old apple", category=fruit, price=Decimal("3.00"), quantity=4
+    )
+
+
+BAD_FILES = {
+    "missing column": (csv_bytes([HEADER[:3] + HEADER[4:], ["A", "B", "C", "1", "2"]]), "p.csv", [(1, "price")]),
+    "unknown column": (csv_bytes([[*HEADER[:5], "qty"], ["A", "B", "C", "1", "2", "3"]]), "p.csv", [(1, "qty"), (1, "quantity")]),
+    "no header": (b"", "p.csv", [(1, "")]),
+    "empty required cell": (csv_bytes([HEADER, ["A", "", "C", "1", "0", "1"]]), "p.csv", [(2, "name")]),
+    "text for a number": (csv_bytes([HEADER, ["A", "B", "C", "abc", "0", "1"]]), "p.csv", [(2, "price")]),
+    "negative number": (csv_bytes([HEADER, ["A", "B", "C", "1", "0", "-1"]]), "p.csv", [(2, "quantity")]),
+    "price zero": (csv_bytes([HEADER, ["A", "B", "C", "0", "0", "1"]]), "p.csv", [(2, "price")]),
+    "three decimals": (csv_bytes([HEADER, ["A", "B", "C", "1", "0.125", "1"]]), "p.csv", [(2, "cost")]),
+    "duplicate sku": (csv_bytes([HEADER, ["A", "B", "C", "1", "0", "1"], ["A", "D", "C", "1", "0", "1"]]), "p.csv", [(3, "sku")]),
+    "duplicate name": (csv_bytes([HEADER, ["A", "B", "C", "1", "0", "1"], ["E", "B", "C", "1", "0", "1"]]), "p.csv", [(3, "name")]),
+    "name of another sku": (csv_bytes([HEADER, ["NEW", "Old apple", "Fruit", "1", "0", "1"]]), "p.csv", [(2, "name")]),
+    "not a spreadsheet": (b"%PDF-1.4 not a sheet", "p.pdf", [(0, "file")]),
+    "corrupt xlsx": (b"PK\x03\x04 this is no zip", "p.xlsx", [(0, "file")]),
+    "truncated xlsx": (xlsx_bytes(GOOD)[:2000], "p.xlsx", [(0, "file")]),
+    "binary csv": (b"\xff\xfe\x00\x00garbage", "p.csv", [(0, "file")]),
+    "bad rows in xlsx": (xlsx_bytes([HEADER, ["A", "B", "C", -2, 1.255, 1.5]]), "p.xlsx", [(2, "cost"), (2, "price"), (2, "quantity")]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_import_bad_file_same_verdict_everywhere_and_nothing_written(case, doors, existing):
+    content, name, expected = BAD_FILES[case]
+    before = db_state()
+    for door, run in doors.items():
+        assert run(content, name) == ("invalid", expected), door
+        assert db_state() == before, door
+
+
+def test_import_every_bad_row_is_listed(doors, db):
+    content = csv_bytes(
+        [
+            HEADER,
+            ["A", "B", "C", "x", "0", "1"],
+            ["D", "E", "F", "1", "0", "1"],
+            ["", "G", "H", "1", "-1", "y"],
+        ]
+    )
+    for door, run in doors.items():
+        assert run(content, "p.csv") == (
+            "invalid",
+            [(2, "price"), (4, "cost"), (4, "quantity"), (4, "sku")],
+        ), door
+    assert Product.objects.count() == 0
+
+
+@override_settings(IMPORT_MAX_FILE_SIZE=100)
+def test_import_file_over_size_limit_is_refused(doors, db):
+    content = csv_bytes([HEADER] + [[f"S{i}", f"N{i}", "C", "1", "0", "1"] for i in range(20)])
+    for door, run in doors.items():
+        assert run(content, "p.csv") == ("invalid", [(0, "file")]), door
+    assert db_state() == ([], [], 0, 0)
+
+
+@pytest.mark.parametrize("door", ["admin", "api", "command"])
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_import_good_file_creates_products_categories_and_movements(
+    door, file_format, doors, inventory_manager
+):
+    content = csv_bytes(GOOD) if file_format == "csv" else xlsx_bytes(GOOD)
+    dry = doors[door](
+        content,
+        f"p.{file_format}",
+        **({"confirm": False} if door == "admin" else {"dry_run": True}),
+    )
+    assert dry == ("ok", 3, 0)
+    assert db_state() == ([], [], 0, 0)
+
+    assert doors[door](content, f"p.{file_format}") == ("ok", 3, 0)
+
+    assert catalog() == {
+        "A-1": ("Apple", "Fruit", Decimal("1.50"), Decimal("0.70"), 10),
+        "B-2": ("Banana", "Fruit", Decimal("2.00"), Decimal("1.00"), 0),
+        "C-3": ("Carrot", "Vegetables", Decimal("0.99"), Decimal("0.10"), 7),
+    }
+    batch = ImportBatch.objects.get()
+    assert (batch.source, batch.file_name, batch.rows) == (door, f"p.{file_format}", 3)
+    assert (batch.created_count, batch.updated_count, batch.categories_created) == (3, 0, 2)
+    movements = StockMovement.objects.order_by("product__sku")
+    assert [(m.product.sku, m.change, m.quantity_after, m.reason, m.import_batch_id) for m in movements] == [
+        ("A-1", 10, 10, "import", batch.pk),
+        ("C-3", 7, 7, "import", batch.pk),
+    ]  # fmt: skip
+    if door != "command":
+        assert batch.user == inventory_manager
+        assert all(m.actor == inventory_manager for m in movements)
+
+
+def test_import_updates_set_stock_and_record_the_difference(doors, existing):
+    content = csv_bytes(
+        [
+            HEADER,
+            ["OLD-1", "Old apple", "fruit", "3.50", "1.00", "9"],
+            ["N-1", "New", "Fruit", "1", "0", "0"],
+        ]
+    )
+    assert doors["api"](content, "p.csv") == ("ok", 1, 1)
+    existing.refresh_from_db()
+    assert (existing.price, existing.cost, existing.quantity) == (
+        Decimal("3.50"),
+        Decimal("1.00"),
+        9,
+    )
+    assert existing.category.name == "Fruit"  # matched case-insensitively, no new category
+    assert Category.objects.count() == 1
+    movement = StockMovement.objects.get()
+    assert (movement.product, movement.change, movement.quantity_after) == (existing, 5, 9)
+
+    # The same file again: nothing to do, no movement.
+    assert doors["command"](content, "p.csv") == ("ok", 0, 0)
+    assert StockMovement.objects.count() == 1
+    assert ImportBatch.objects.first().unchanged_count == 2
+
+
+def test_import_tolerates_bom_spaces_blank_rows_and_extra_sheets(doors, db):
+    rows = [
+        [" SKU ", "Name", "category", "price", "cost", " quantity"],
+        ["  A-1 ", " Apple  ", " Fruit", " 1.50 ", "0.7", " 3 "],
+        ["", "", "", "", "", ""],
+        ["B-2", "Banana", "Fruit", "2.00", "0", "1"],
+        [],
+        ["", "  ", "", "", "", ""],
+    ]
+    assert doors["api"](csv_bytes(rows, bom=True), "p.csv") == ("ok", 2, 0)
+    assert catalog()["A-1"] == ("Apple", "Fruit", Decimal("1.50"), Decimal("0.70"), 3)
+    xlsx = xlsx_bytes(
+        [HEADER, ["C-3", "Cherry", "Fruit", 4.2, 1, 2], [None] * 6],
+        extra_sheet_rows=[HEADER, ["Z", "Ignored", "X", 1, 1, 1]],
+    )
+    assert doors["admin"](xlsx, "p.xlsx") == ("ok", 1, 0)
+    assert set(catalog()) == {"A-1", "B-2", "C-3"}
+    assert catalog()["C-3"] == ("Cherry", "Fruit", Decimal("4.20"), Decimal("1.00"), 2)
+
+
+def test_import_requires_a_file(client_for, inventory_manager):
+    response = client_for(inventory_manager).post(
+        "/api/v1/products/import/", {"dry_run": "true"}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "file"
+
+
+def test_import_command_unknown_file_fails(tmp_path, db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("import_products", str(tmp_path / "missing.csv"))
+
+
+def test_admin_confirm_after_the_catalog_changed_writes_nothing(client, inventory_manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(inventory_manager)
+    content = csv_bytes([HEADER, ["A-1", "Apple", "Fruit", "1", "0", "1"]])
+    preview = client.post(
+        reverse("admin:inventory_product_import"),
+        {"import_file": SimpleUploadedFile("p.csv", content), "format": "0", "resource": "0"},
+    )
+    confirm_form = preview.context["confirm_form"]
+    # Meanwhile someone else gives the name "Apple" to another SKU.
+    Product.objects.create(
+        sku="OTHER", name="Apple", category=Category.objects.create(name="X"), price=1
+    )
+    before = db_state()
+    data = {key: confirm_form.initial.get(key) or "" for key in confirm_form.fields}
+    response = client.post(reverse("admin:inventory_product_process_import"), data, follow=True)
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert "Row 2, name: Name 'Apple' already belongs to SKU 'OTHER'." in shown
+    assert db_state() == before

@@ -1,0 +1,180 @@
+"""product_import as a service: stock ledger, the resource's delegation, and concurrency."""
+
+import io
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+import tablib
+from django.db import connection, transaction
+
+from inventory.models import ImportBatch, Product, StockMovement
+from inventory.resources import ProductResource
+from inventory.services import stock_adjust
+from inventory.spreadsheets import SpreadsheetInvalid, product_import
+from inventory.tests.spreadsheet_helpers import HEADER, db_state
+
+
+def test_product_import_rows_dry_run_counts_and_writes_nothing(db):
+    rows = [HEADER, ["A", "Apple", "Fruit", "1", "0", "5"]]
+    result = product_import(rows=rows, dry_run=True)
+    assert (result.created, result.updated, result.categories_created, result.batch) == (
+        1,
+        0,
+        1,
+        None,
+    )
+    assert db_state() == ([], [], 0, 0)
+
+
+def test_product_import_ledger_matches_stock(db, inventory_manager):
+    product_import(rows=[HEADER, ["A", "Apple", "Fruit", "1", "0", "5"]], user=inventory_manager)
+    product = Product.objects.get()
+    stock_adjust(changes={product.pk: -2}, reason=StockMovement.Reason.ORDER)
+    result = product_import(
+        rows=[HEADER, ["A", "Apple", "Fruit", "1", "0", "10"]], user=inventory_manager
+    )
+    assert (result.updated, result.unchanged) == (1, 0)
+    product.refresh_from_db()
+    changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
+    assert changes == [(5, "import"), (-2, "order"), (7, "import")]
+    assert product.quantity == sum(change for change, _ in changes) == 10
+
+
+def test_resource_import_data_goes_through_the_same_validation(db):
+    bad = tablib.Dataset(["A", "Apple", "Fruit", "0", "0", "1"], headers=HEADER)
+    result = ProductResource().import_data(bad, dry_run=False)
+    assert result.has_validation_errors()
+    assert result.invalid_rows[0].number == 2
+    assert result.invalid_rows[0].error_dict == {"price": ["Price must be greater than 0."]}
+    with pytest.raises(SpreadsheetInvalid):
+        ProductResource().import_data(bad, dry_run=False, raise_errors=True)
+    assert db_state() == ([], [], 0, 0)
+
+    good = tablib.Dataset(["A", "Apple", "Fruit", "1.5", "0", "1"], headers=HEADER)
+    result = ProductResource().import_data(good, dry_run=False)
+    assert result.totals["new"] == 1
+    assert Product.objects.get().price == Decimal("1.50")
+    assert ImportBatch.objects.get().source == ImportBatch.Source.ADMIN
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_product_import_during_an_order_loses_neither_change():
+    """An order holds the product's row lock; the import waits for it, then sets the stock
+    from the committed value, so the ledger still adds up to the stock on hand."""
+    product_import(rows=[HEADER, ["A", "Apple", "Fruit", "1", "0", "10"]])
+    product = Product.objects.get()
+    locked, release = threading.Event(), threading.Event()
+    errors = []
+
+    def order():
+        try:
+            with transaction.atomic():
+                stock_adjust(changes={product.pk: -3}, reason=StockMovement.Reason.ORDER)
+                locked.set()
+                release.wait(10)
+        except Exception as exc:  # noqa: BLE001  (reported by the test)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def run_import():
+        try:
+            product_import(rows=[HEADER, ["A", "Apple", "Fruit", "2", "0", "50"]])
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    seller = threading.Thread(target=order)
+    seller.start()
+    assert locked.wait(10)
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:  # wait until the import blocks on the row lock
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+    release.set()
+    seller.join(10)
+    importer.join(10)
+    assert not errors
+
+    product.refresh_from_db()
+    changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
+    assert changes == [(10, "import"), (-3, "order"), (43, "import")]
+    assert (product.quantity, product.price) == (50, Decimal("2.00"))
+
+
+def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append(["A", "Apple", "Fruit", 1.5, 0, 1])
+    sheet["A5"], sheet["B5"], sheet["C5"] = "B", "Banana", "Fruit"
+    sheet["D5"], sheet["E5"], sheet["F5"] = "free", 0, 1
+    sheet["A9"] = "  "  # a blank trailing row
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=buffer, file_name="gaps.xlsx")
+    assert caught.value.errors == [
+        {"row": 5, "field": "price", "message": "Enter a number, not 'free'."}
+    ]
+
+
+def test_product_import_stops_listing_after_max_errors(db, monkeypatch):
+    monkeypatch.setattr("inventory.spreadsheets.MAX_ERRORS", 3)
+    rows = [HEADER] + [[f"S{i}", f"N{i}", "C", "x", "0", "1"] for i in range(10)]
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(rows=rows)
+    assert [(e["row"], e["field"]) for e in caught.value.errors] == [
+        (2, "price"),
+        (3, "price"),
+        (4, "price"),
+        (None, None),
+    ]
+
+
+def test_product_import_reads_semicolon_csv_and_explains_decimal_commas(db):
+    content = "sku;name;category;price;cost;quantity\r\nA;Apple, red;Fruit;1.50;0;2\r\n"
+    result = product_import(file=io.BytesIO(content.encode()), file_name="excel.csv")
+    assert result.created == 1
+    assert Product.objects.get().name == "Apple, red"
+    content = "sku;name;category;price;cost;quantity\r\nB;Pear;Fruit;1,50;0;2\r\n"
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=io.BytesIO(content.encode()), file_name="excel.csv")
+    assert caught.value.errors == [
+        {"row": 2, "field": "price", "message": "Enter a number with a decimal point, not '1,50'."}
+    ]
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_import_command_progress_bar_only_on_a_terminal(tty, db, tmp_path, monkeypatch):
+    from django.core.management import call_command
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return tty
+
+    stderr = Terminal()
+    monkeypatch.setattr("sys.stderr", stderr)
+    path = tmp_path / "p.csv"
+    path.write_text("sku,name,category,price,cost,quantity\nA,Apple,Fruit,1,0,2\n")
+    out = io.StringIO()
+    call_command("import_products", str(path), stdout=out)
+    assert ("Reading" in stderr.getvalue()) is tty
+    assert "Created 1, updated 0, unchanged 0 products of 1 rows; 1 new categories." in (
+        out.getvalue()
+    )

@@ -1,0 +1,96 @@
+from decimal import Decimal
+
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.models import Product
+from orders.models import Order, OrderLine
+
+MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    """A line as the customer sees it: a pending order shows the product's current price."""
+
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    unit_price = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = ["product", "product_name", "quantity", "unit_price"]
+
+    @extend_schema_field(MONEY)
+    def get_unit_price(self, line) -> Decimal:
+        price = line.product.price if line.order.status == Order.Status.PENDING else line.unit_price
+        return serializers.DecimalField(max_digits=10, decimal_places=2).to_representation(price)
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    shipping_country = serializers.CharField(source="shipping_country.code", read_only=True)
+    items = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "status",
+            "shipping_country",
+            "items",
+            "total",
+            "created_at",
+            "executed_at",
+        ]
+        read_only_fields = fields
+
+    def _lines(self, order):
+        lines = list(order.lines.all())
+        for line in lines:
+            line.order = order  # no query per line for its order's status
+        return lines
+
+    @extend_schema_field(OrderItemSerializer(many=True))
+    def get_items(self, order):
+        return OrderItemSerializer(self._lines(order), many=True).data
+
+    @extend_schema_field(MONEY)
+    def get_total(self, order) -> Decimal:
+        total = order.total
+        if order.status == Order.Status.PENDING:
+            total = sum(
+                (line.product.price * line.quantity for line in order.lines.all()),
+                Decimal("0.00"),
+            )
+        return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(total)
+
+
+class OrderItemInSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class OrderWriteSerializer(serializers.Serializer):
+    """Only these fields are read: status, prices and totals are the server's."""
+
+    shipping_country = CountryField()
+    items = OrderItemInSerializer(many=True, allow_empty=False)
+
+
+class OrderExecuteSerializer(serializers.Serializer):
+    payment_token = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class DomainErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class StockShortSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    requested = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class InsufficientStockSerializer(DomainErrorSerializer):
+    items = StockShortSerializer(many=True)

@@ -1,0 +1,148 @@
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from orders import selectors, services
+from orders.api import serializers as s
+from orders.models import Order
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Up to 255 characters. A retry with the same key from the same account within "
+    "24 hours gets the first answer again and changes nothing.",
+)
+NOT_PENDING = OpenApiResponse(s.DomainErrorSerializer, description="order_not_pending")
+KEY_REUSED = OpenApiResponse(s.DomainErrorSerializer, description="idempotency_key_reused")
+
+
+class OrderFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Order.Status.choices)
+
+    class Meta:
+        model = Order
+        fields = ["status"]
+
+
+def _items(validated):
+    return [services.OrderItem(product=i["product"], quantity=i["quantity"]) for i in validated]
+
+
+@extend_schema(tags=["orders"])
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A customer's own orders. Another customer's order is 404 for every verb."""
+
+    serializer_class = s.OrderSerializer
+    filterset_class = OrderFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        if self.action in ("list", "retrieve"):
+            return selectors.order_list_for_customer(customer=self.request.user)
+        return Order.objects.filter(customer=self.request.user)  # writes lock it again
+
+    def _answer(self, order, status_code=status.HTTP_200_OK):
+        order = selectors.order_list_for_customer(customer=self.request.user).get(pk=order.pk)
+        return status_code, s.OrderSerializer(order).data
+
+    def _idempotent(self, request, handler):
+        """Run handler() once per Idempotency-Key (when sent) and answer its (status, body)."""
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status_code, body = handler()
+            return Response(body, status=status_code)
+        if not key.strip() or len(key) > 255:
+            raise ValidationError({"Idempotency-Key": ["Send 1 to 255 characters."]})
+        fingerprint = services.idempotency_fingerprint(
+            method=request.method, path=request.path, body=request.data
+        )
+        status_code, body, replayed = services.idempotent_call(
+            user=request.user, key=key, fingerprint=fingerprint, handler=handler
+        )
+        response = Response(body, status=status_code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=s.OrderWriteSerializer,
+        responses={
+            201: s.OrderSerializer,
+            409: KEY_REUSED,
+        },
+    )
+    def create(self, request):
+        def handler():
+            data = s.OrderWriteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            order = services.order_create(
+                customer=request.user,
+                shipping_country=data.validated_data["shipping_country"],
+                items=_items(data.validated_data["items"]),
+            )
+            return self._answer(order, status.HTTP_201_CREATED)
+
+        return self._idempotent(request, handler)
+
+    @extend_schema(
+        request=s.OrderWriteSerializer,
+        responses={
+            200: s.OrderSerializer,
+            409: NOT_PENDING,
+        },
+    )
+    def partial_update(self, request, pk=None):
+        order = self.get_object()
+        data = s.OrderWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data.get("items")
+        order = services.order_update(
+            order=order,
+            actor=request.user,
+            shipping_country=data.validated_data.get("shipping_country"),
+            items=None if items is None else _items(items),
+        )
+        return Response(self._answer(order)[1])
+
+    @extend_schema(request=None, responses={200: s.OrderSerializer, 409: NOT_PENDING})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = services.order_cancel(order=self.get_object(), actor=request.user)
+        return Response(self._answer(order)[1])
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=s.OrderExecuteSerializer,
+        responses={
+            200: s.OrderSerializer,
+            402: OpenApiResponse(s.DomainErrorSerializer, description="payment_declined"),
+            409: OpenApiResponse(
+                s.InsufficientStockSerializer,
+                description="insufficient_stock (with items), order_not_pending or "
+                "idempotency_key_reused",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def execute(self, request, pk=None):
+        order = self.get_object()
+
+        def handler():
+            data = s.OrderExecuteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            executed = services.order_execute(
+                order=order,
+                actor=request.user,
+                payment_token=data.validated_data.get("payment_token", ""),
+            )
+            return status.HTTP_200_OK, s.OrderSerializer(executed).data
+
+        return self._idempotent(request, handler)
