@@ -70,13 +70,11 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
     month = day.replace(day=1)
 
     per_product: dict[int, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for product_id, quantity, unit_price, unit_cost in order.lines.values_list(
-        "product_id", "quantity", "unit_price", "unit_cost"
-    ):
-        figures = per_product[product_id]
-        figures[0] += quantity
-        figures[1] += unit_price * quantity
-        figures[2] += (unit_cost or 0) * quantity
+    for line in order.lines.all():  # the caller's prefetched lines, when it has them
+        figures = per_product[line.product_id]
+        figures[0] += line.quantity
+        figures[1] += line.unit_price * line.quantity
+        figures[2] += (line.unit_cost or 0) * line.quantity
     if not per_product:
         return
 
