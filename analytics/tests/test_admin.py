@@ -14,15 +14,6 @@ DASHBOARD = "admin:analytics_salesdashboard_changelist"
 CSV = "admin:analytics_salesdashboard_csv"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """The admin's templates use {% static %}: no collectstatic manifest in tests."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def shop_sales():
     tools = CategoryFactory(name="Tools")
