@@ -51,7 +51,6 @@ def sales_day(moment: datetime) -> date:
     return timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date()
 
 
-@transaction.atomic
 def sales_summary_record(*, order: Order, sign: int) -> None:
     """Add (sign=1, on execution) or subtract (sign=-1, on refund) an order's lines.
 
@@ -88,7 +87,8 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
     totals = [sum(f[i] for f in per_product.values()) for i in range(3)]
     daily_params = [day, order.pk % DailySalesTotal.SHARDS, sign, *(sign * t for t in totals)]
 
-    with connection.cursor() as cursor:
+    # Inside order_execute: no savepoint round trips (any error fails the caller anyway).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             _upsert_sql(
                 ProductSalesSummary._meta.db_table,
