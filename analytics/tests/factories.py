@@ -9,27 +9,8 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from analytics.services import sales_summary_record
-from inventory.models import Category, Product
 from orders.models import Order, OrderLine
-
-
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"Category {n}")
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
-    name = factory.Sequence(lambda n: f"Product {n}")
-    category = factory.SubFactory(CategoryFactory)
-    price = Decimal("10.00")
-    cost = Decimal("6.00")
-    quantity = 100
+from orders.tests.factories import CategoryFactory, ProductFactory  # noqa: F401
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
