@@ -1,1 +1,74 @@
-# The daily sales summary and the view_reports permission come with the analytics issue.
+"""The sales summary the reports read, kept in step with executions and refunds.
+
+`ProductSalesSummary` holds, per product, one row per day and one row per month (the same
+figures rolled up), so a report over any date range reads whole months plus the days at its
+edges: its cost grows with products × months, not with the number of order lines.
+`DailySalesTotal` holds the day's totals over all products, with the executed-orders count
+(which per-product rows cannot give); it is split into a few shards so concurrent executions
+on the same day do not queue behind one row lock.
+
+Both are written only by analytics.services (sales_summary_record, sales_summary_rebuild).
+"""
+
+from django.db import models
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class ProductSalesSummary(models.Model):
+    class Period(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.CASCADE, related_name="sales_summary"
+    )
+    period = models.CharField(max_length=5, choices=Period.choices)
+    # The day, or the first day of the month, in settings.TIME_ZONE.
+    period_start = models.DateField()
+    units = models.BigIntegerField(default=0)
+    revenue = models.DecimalField(**MONEY, default=0)
+    cost = models.DecimalField(**MONEY, default=0)
+
+    class Meta:
+        verbose_name = "product sales summary"
+        verbose_name_plural = "product sales summaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "period_start", "product"],
+                name="analytics_summary_one_per_product_period",
+            ),
+        ]
+        permissions = [("view_reports", "Can view sales reports and the dashboard")]
+
+    def __str__(self):
+        return f"{self.product_id} {self.period} {self.period_start}: {self.units}"
+
+
+class DailySalesTotal(models.Model):
+    SHARDS = 8
+
+    date = models.DateField()
+    shard = models.PositiveSmallIntegerField(default=0)
+    orders = models.IntegerField(default=0)
+    units = models.BigIntegerField(default=0)
+    revenue = models.DecimalField(**MONEY, default=0)
+    cost = models.DecimalField(**MONEY, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["date", "shard"], name="analytics_daily_one_per_shard"),
+        ]
+
+    def __str__(self):
+        return f"{self.date}#{self.shard}: {self.orders} orders"
+
+
+class SalesDashboard(ProductSalesSummary):
+    """The admin's entry for the Analysts' dashboard (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "sales dashboard"
+        verbose_name_plural = "sales dashboard"

@@ -1,8 +1,10 @@
 """The Inventory managers' screens. Writes go through inventory.services; quantity only
 through the stock ledger (product_set_quantity), so every edit leaves a movement."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -122,6 +124,12 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     readonly_fields = ["movements"]
     inlines = [StockMovementInline]
     list_per_page = 50
+    # Compact money inputs, so the editable list fits beside the filters.
+    formfield_overrides = {
+        models.DecimalField: {
+            "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 7em"})
+        }
+    }
 
     @admin.display(description="stock")
     def stock_level(self, obj):

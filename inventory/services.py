@@ -26,7 +26,7 @@ class InsufficientStock(DomainError):
     detail = "Not enough stock for one or more products."
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # on the hot path; any error fails the caller too
 def stock_adjust(
     *,
     changes: Mapping[int, int],

@@ -68,6 +68,7 @@ class OrderAdmin(admin.ModelAdmin):
         if number.isdigit():
             return queryset.filter(pk=int(number)), False
         return super().get_search_results(request, queryset, search_term)
+
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = readonly_fields = [

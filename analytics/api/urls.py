@@ -1,5 +1,9 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter()
+from analytics.api import views
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("profit/", views.ProfitView.as_view(), name="analytics-profit"),
+    path("product-sales/", views.ProductSalesView.as_view(), name="analytics-product-sales"),
+    path("category-sales/", views.CategorySalesView.as_view(), name="analytics-category-sales"),
+]

@@ -1,30 +1,16 @@
 from decimal import Decimal
 
-import factory
-
 from accounts.tests.factories import UserFactory
-from inventory.models import Category, Product
+from inventory.tests.factories import CategoryFactory  # noqa: F401 (re-exported)
+from inventory.tests.factories import ProductFactory as BaseProductFactory
 from orders import services
 from orders.models import Order
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
+class ProductFactory(BaseProductFactory):
+    """A product with plenty of stock (set at creation; later changes go through
+    inventory.services)."""
 
-    name = factory.Sequence(lambda n: f"Order category {n}")
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    """A product with stock. Stock is set at creation only; later changes go through
-    inventory.services."""
-
-    class Meta:
-        model = Product
-
-    sku = factory.Sequence(lambda n: f"ORD-{n:05d}")
-    name = factory.Sequence(lambda n: f"Order product {n}")
-    category = factory.SubFactory(CategoryFactory)
     price = Decimal("10.00")
     cost = Decimal("6.00")
     quantity = 100

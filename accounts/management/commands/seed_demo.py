@@ -11,6 +11,7 @@ SEED_STEPS = [
     "accounts.demo.seed_users",
     "inventory.demo.seed_catalog",
     "orders.demo.seed_orders",
+    "analytics.demo.seed_analytics",
 ]
 
 

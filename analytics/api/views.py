@@ -1,0 +1,131 @@
+"""The three report endpoints. Thin: validate the query, call a selector, shape the answer.
+
+The answers are shaped as plain dicts (money and percentages as two-place strings) rather than
+through serializer instances: a report may list every product, and this keeps it fast. The
+serializers in analytics.api.serializers document the same shapes in the OpenAPI schema.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.api import serializers
+from analytics.api.permissions import CanViewReports
+
+
+def money(value) -> str:
+    return f"{value:.2f}"
+
+
+DATE_PARAMS = [
+    OpenApiParameter(
+        "date_from", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
+    ),
+    OpenApiParameter(
+        "date_to", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
+    ),
+]
+ERRORS = {
+    400: OpenApiResponse(description="A bad date, or date_from after date_to."),
+    401: OpenApiResponse(description="Not authenticated."),
+    403: OpenApiResponse(description="Not in the Analysts role."),
+}
+
+
+class ReportView(APIView):
+    permission_classes = [IsAuthenticated, CanViewReports]
+    query_serializer_class = serializers.DateRangeSerializer
+
+    def query(self, request) -> dict:
+        query = self.query_serializer_class(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+
+class ProfitView(ReportView):
+    @extend_schema(
+        operation_id="analytics_profit",
+        parameters=DATE_PARAMS,
+        responses={200: serializers.ProfitSerializer, **ERRORS},
+        description="Revenue, cost and profit of the executed orders in the range.",
+    )
+    def get(self, request):
+        summary = selectors.profit_summary(**self.query(request))
+        return Response(
+            {
+                "revenue": money(summary.revenue),
+                "cost": money(summary.cost),
+                "profit": money(summary.profit),
+                "executed_orders": summary.executed_orders,
+                "units_sold": summary.units_sold,
+            }
+        )
+
+
+class ProductSalesView(ReportView):
+    query_serializer_class = serializers.ProductSalesQuerySerializer
+
+    @extend_schema(
+        operation_id="analytics_product_sales",
+        parameters=[
+            *DATE_PARAMS,
+            OpenApiParameter("limit", type=int, description="Only the first N products."),
+        ],
+        responses={200: serializers.ProductSalesSerializer, **ERRORS},
+        description="Each product sold in the range, highest revenue first.",
+    )
+    def get(self, request):
+        rows = selectors.product_sales(**self.query(request))
+        return Response(
+            {
+                "results": [
+                    {
+                        "product_id": r["product_id"],
+                        "product_name": r["product_name"],
+                        "units_sold": r["units_sold"],
+                        "revenue": money(r["revenue"]),
+                        "percent_of_units": str(r["percent_of_units"]),
+                        "percent_of_revenue": str(r["percent_of_revenue"]),
+                    }
+                    for r in rows
+                ]
+            }
+        )
+
+
+class CategorySalesView(ReportView):
+    @extend_schema(
+        operation_id="analytics_category_sales",
+        parameters=DATE_PARAMS,
+        responses={200: serializers.CategorySalesSerializer, **ERRORS},
+        description="Each category with sales in the range and its products' shares.",
+    )
+    def get(self, request):
+        rows = selectors.category_sales(**self.query(request))
+        return Response(
+            {
+                "results": [
+                    {
+                        "category_id": c["category_id"],
+                        "category_name": c["category_name"],
+                        "units_sold": c["units_sold"],
+                        "revenue": money(c["revenue"]),
+                        "profit": money(c["profit"]),
+                        "percent_of_revenue": str(c["percent_of_revenue"]),
+                        "products": [
+                            {
+                                "product_id": p["product_id"],
+                                "product_name": p["product_name"],
+                                "units_sold": p["units_sold"],
+                                "revenue": money(p["revenue"]),
+                                "percent_of_category": str(p["percent_of_category"]),
+                            }
+                            for p in c["products"]
+                        ],
+                    }
+                    for c in rows
+                ]
+            }
+        )
