@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/run_all.py [--full] [--only NAME ...]
 
-Runs each `bench/*.py` (catalog, import, orders, analytics, load first, then any other) one
+Runs each `bench/*.py` script (catalog, import, orders, analytics, load first, then any other
+with a `__main__` block; helper modules are left alone) one
 after the other, with `--quick` unless `--full`, and `--json <tmpfile>`; a script that does
 not write JSON (or does not know `--json`) is summarised by the end of its output instead.
 Writes `bench/results/summary.md` and prints it. Exits 1 when a script failed or missed one
@@ -29,10 +30,13 @@ OUTPUT_TAIL = 40  # lines of output shown for a script without JSON
 
 
 def scripts(only):
+    """The bench scripts: files with a `__main__` block (not helper modules such as settings)."""
     found = {
         p.stem: p
         for p in BENCH.glob("*.py")
-        if p.name != Path(__file__).name and not p.name.startswith("_")
+        if p.name != Path(__file__).name
+        and not p.name.startswith("_")
+        and '__name__ == "__main__"' in p.read_text()
     }
     names = [n for n in ORDER if n in found] + sorted(set(found) - set(ORDER))
     return [found[n] for n in names if not only or n in only]
