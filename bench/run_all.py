@@ -3,9 +3,9 @@
     .venv/bin/python bench/run_all.py [--full] [--only NAME ...]
 
 Runs each `bench/*.py` script (catalog, import, orders, analytics, load first, then any other
-with a `__main__` block; helper modules are left alone) one
-after the other, with `--quick` unless `--full`, and `--json <tmpfile>`; a script that does
-not write JSON (or does not know `--json`) is summarised by the end of its output instead.
+with a `__main__` block; helper modules are left alone) one after the other, with `--quick`
+unless `--full`, and `--json <tmpfile>`; a script that does not write JSON (or does not know
+`--json`) is summarised by the end of its output instead.
 Writes `bench/results/summary.md` and prints it. Exits 1 when a script failed or missed one
 of its targets (a non-zero exit), 0 otherwise.
 """
