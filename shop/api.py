@@ -1,6 +1,7 @@
 """The /api/v1/ URL map: each app contributes its routes."""
 
-from django.urls import include, path
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, include, path, re_path, resolve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -12,3 +13,24 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+
+def not_found(request, *args, **kwargs):
+    """Any other /api/v1/ address: a JSON 404 like the API's own, never Django's HTML page.
+
+    A known address without its trailing slash is redirected, as APPEND_SLASH would (308, so
+    a POST stays a POST)."""
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            target = request.get_full_path().replace(request.path, request.path + "/", 1)
+            response = HttpResponsePermanentRedirect(target)
+            response.status_code = 308
+            return response
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+urlpatterns.append(re_path(r"^.*$", not_found))

@@ -31,11 +31,12 @@ def add_error_responses(result, generator, request, public):
             if method not in METHODS:
                 continue
             responses = operation.setdefault("responses", {})
-            if method in WITH_BODY or operation.get("parameters"):
+            if method in WITH_BODY or method == "delete" or operation.get("parameters"):
                 responses.setdefault("400", _response("Invalid input", "FieldErrors"))
             responses.setdefault("401", _response("Not authenticated", "Error"))
             responses.setdefault("403", _response("Not allowed", "Error"))
-            if "{" in path:
+            if "{" in path or method == "get":
+                # Lists answer 404 for a page past the end (DRF's convention).
                 responses.setdefault("404", _response("Not found", "Error"))
             if method in WITH_BODY:
                 responses.setdefault("415", _response("Unsupported media type", "Error"))

@@ -150,3 +150,23 @@ def test_collectstatic_builds_hashed_manifest_for_production(tmp_path):
     assert (tmp_path / "staticfiles.json").is_file()
     assert list((tmp_path / "admin" / "css").glob("base.*.css"))
     assert list((tmp_path / "drf_spectacular_sidecar").rglob("swagger-ui-bundle.js"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orders/0.5/", "/api/v1/categories/%C2%84/", "/api/v1/nope"]
+)
+def test_unknown_api_address_is_a_json_404(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_api_address_without_trailing_slash_redirects(client):
+    response = client.get("/api/v1/products?page=2")
+
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/products/?page=2"
