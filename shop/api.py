@@ -2,6 +2,7 @@
 
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, include, path, re_path, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
 ]
 
 
+@csrf_exempt  # an answer, not a form: any method gets the JSON 404
 def not_found(request, *args, **kwargs):
     """Any other /api/v1/ address: a JSON 404 like the API's own, never Django's HTML page.
 

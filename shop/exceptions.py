@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -36,4 +37,9 @@ def exception_handler(exc, context):
         exc = ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (e.g. a filter's "Null characters are not allowed."): keep
+        # the documented object shape, under DRF's key for errors not tied to one field.
+        response.data = {api_settings.NON_FIELD_ERRORS_KEY: response.data}
+    return response

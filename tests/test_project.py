@@ -156,8 +156,10 @@ def test_collectstatic_builds_hashed_manifest_for_production(tmp_path):
 @pytest.mark.parametrize(
     "path", ["/api/v1/orders/0.5/", "/api/v1/categories/%C2%84/", "/api/v1/nope"]
 )
-def test_unknown_api_address_is_a_json_404(client, path):
-    response = client.get(path)
+def test_unknown_api_address_is_a_json_404(path):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(path)
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
@@ -170,3 +172,11 @@ def test_api_address_without_trailing_slash_redirects(client):
 
     assert response.status_code == 308
     assert response["Location"] == "/api/v1/products/?page=2"
+
+
+@pytest.mark.django_db
+def test_bare_list_validation_error_keeps_the_object_shape(client):
+    response = client.get("/api/v1/products/", {"search": "a\x00b"})
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Null characters are not allowed."]}
