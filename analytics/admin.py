@@ -16,6 +16,7 @@ from django.urls import path
 from analytics import charts, selectors
 from analytics.forms import DateRangeForm
 from analytics.models import SalesDashboard
+from shop.admin import ReadOnlyAdminMixin
 
 CATEGORY_PRODUCTS_SHOWN = 5
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -72,21 +73,12 @@ def _csv_table(table: str, date_from, date_to) -> tuple[list[str], list[list]] |
 
 
 @admin.register(SalesDashboard)
-class SalesDashboardAdmin(admin.ModelAdmin):
+class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("analytics.view_reports")
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from inventory import services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
+from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
 
 
 class LedgerCascadeMixin:
@@ -77,25 +78,13 @@ class StockLevelFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StockMovementInline(admin.TabularInline):
+class StockMovementInline(ReadOnlyInline):
     """The product's ledger, read-only (the newest first)."""
 
     model = StockMovement
     fields = ["created_at", "change", "quantity_after", "reason", "actor", "order", "note"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor", "order")
@@ -164,7 +153,7 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger, read-only: rows are written by the stock service only."""
 
     list_display = [
@@ -183,15 +172,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _adopt(obj, created) -> None:

@@ -16,6 +16,7 @@ from import_export.forms import ExportForm, ImportForm
 from inventory.models import ImportBatch
 from inventory.resources import ProductResource, SpreadsheetCSV, SpreadsheetXLSX
 from inventory.spreadsheets import export_file_name, product_export
+from shop.admin import ReadOnlyAdminMixin
 
 
 class SpreadsheetImportForm(ImportForm):
@@ -85,7 +86,7 @@ class ProductSpreadsheetAdminMixin(ImportExportMixin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "created_at",
@@ -102,12 +103,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("file_name", "user__email")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,19 +3,8 @@ from django.db import transaction
 
 from orders import services
 from orders.models import Order, OrderEvent, OrderLine, Payment
+from shop.admin import ReadOnlyInline
 from shop.exceptions import DomainError
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
