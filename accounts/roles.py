@@ -46,3 +46,17 @@ def revoke_permissions(apps, group_name: str, app_label: str, codenames: list[st
         group.permissions.remove(
             *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
         )
+
+
+def role_permissions_operation(group_name: str, app_label: str, codenames: list[str]):
+    """The RunPython operation of a data migration that gives a role an app's permissions
+    (and takes them back when the migration is reversed)."""
+    from django.db import migrations
+
+    def grant(apps, schema_editor):
+        grant_permissions(apps, group_name, app_label, codenames)
+
+    def revoke(apps, schema_editor):
+        revoke_permissions(apps, group_name, app_label, codenames)
+
+    return migrations.RunPython(grant, revoke)

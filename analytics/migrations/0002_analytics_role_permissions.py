@@ -1,16 +1,8 @@
 from django.db import migrations
 
-from accounts.roles import ANALYSTS, grant_permissions, revoke_permissions
+from accounts.roles import ANALYSTS, role_permissions_operation
 
 CODENAMES = ["view_reports"]
-
-
-def grant(apps, schema_editor):
-    grant_permissions(apps, ANALYSTS, "analytics", CODENAMES)
-
-
-def revoke(apps, schema_editor):
-    revoke_permissions(apps, ANALYSTS, "analytics", CODENAMES)
 
 
 class Migration(migrations.Migration):
@@ -19,4 +11,4 @@ class Migration(migrations.Migration):
         ("analytics", "0001_analytics_sales_summary"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [role_permissions_operation(ANALYSTS, "analytics", CODENAMES)]

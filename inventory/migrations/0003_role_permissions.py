@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from accounts.roles import INVENTORY_MANAGERS, grant_permissions, revoke_permissions
+from accounts.roles import INVENTORY_MANAGERS, role_permissions_operation
 
 CODENAMES = [
     "add_category",
@@ -18,18 +18,10 @@ CODENAMES = [
 ]
 
 
-def grant(apps, schema_editor):
-    grant_permissions(apps, INVENTORY_MANAGERS, "inventory", CODENAMES)
-
-
-def revoke(apps, schema_editor):
-    revoke_permissions(apps, INVENTORY_MANAGERS, "inventory", CODENAMES)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_staff_roles"),
         ("inventory", "0002_initial"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [role_permissions_operation(INVENTORY_MANAGERS, "inventory", CODENAMES)]

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from accounts.roles import ORDER_MANAGERS, grant_permissions, revoke_permissions
+from accounts.roles import ORDER_MANAGERS, role_permissions_operation
 
 CODENAMES = [
     "view_order",
@@ -11,18 +11,10 @@ CODENAMES = [
 ]
 
 
-def grant(apps, schema_editor):
-    grant_permissions(apps, ORDER_MANAGERS, "orders", CODENAMES)
-
-
-def revoke(apps, schema_editor):
-    revoke_permissions(apps, ORDER_MANAGERS, "orders", CODENAMES)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_staff_roles"),
         ("orders", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [role_permissions_operation(ORDER_MANAGERS, "orders", CODENAMES)]
