@@ -26,9 +26,15 @@ class Category(models.Model):
 class Product(models.Model):
     """A sellable item. `quantity` is written only by inventory.services (the stock ledger)."""
 
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    name = models.CharField(max_length=200, unique=True)
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="products")
+    # sku and name are unique through Meta.constraints, not `unique=True`: on PostgreSQL a unique
+    # CharField also gets a varchar_pattern_ops `_like` index, which only `startswith` lookups
+    # use (search uses the trigram indexes) and every insert pays for. Same validation messages.
+    sku = models.CharField("SKU", max_length=64)
+    name = models.CharField(max_length=200)
+    # No index of its own: product_category_name_idx and product_category_price_idx start with it.
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="products", db_index=False
+    )
     price = models.DecimalField(max_digits=10, decimal_places=2)
     cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     quantity = models.IntegerField("quantity on hand", default=0)
@@ -39,6 +45,11 @@ class Product(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # No violation_error_message: Django then reports a duplicate exactly as it did for
+            # `unique=True` ("Product with this SKU already exists.", code "unique", on the field),
+            # and DRF builds the same UniqueValidator for the field.
+            models.UniqueConstraint(fields=["sku"], name="inventory_product_sku_unique"),
+            models.UniqueConstraint(fields=["name"], name="inventory_product_name_unique"),
             models.CheckConstraint(
                 condition=Q(price__gt=0),
                 name="inventory_product_price_positive",
@@ -114,7 +125,10 @@ class StockMovement(models.Model):
         CANCELLATION = "cancellation", "Cancellation"
         REFUND = "refund", "Refund"
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="movements")
+    # No index of its own: movement_product_time_idx (product, -created_at) starts with it.
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="movements", db_index=False
+    )
     change = models.IntegerField()
     quantity_after = models.IntegerField()
     reason = models.CharField(max_length=20, choices=Reason.choices)

@@ -161,6 +161,17 @@ def test_admin_add_product_initial_stock_movement(inventory_manager, category):
     assert (movement.change, movement.actor) == (6, inventory_manager)
 
 
+def test_admin_add_product_taken_sku_field_error(inventory_manager, product):
+    client = admin_client(inventory_manager)
+    blank = Product(sku="BK-1", name="Added", category=product.category, price="5.00")
+    response = client.post("/admin/inventory/product/add/", change_form(blank, quantity=0))
+    assert response.status_code == 200  # the form again, with its error
+    assert response.context["adminform"].form.errors == {
+        "sku": ["Product with this SKU already exists."]
+    }
+    assert list(Product.objects.all()) == [product]
+
+
 def test_admin_delete_product_with_movements(inventory_manager, stocked):
     client = admin_client(inventory_manager)
     response = client.post(f"/admin/inventory/product/{stocked.pk}/delete/", {"post": "yes"})

@@ -285,6 +285,22 @@ def test_product_create_invalid_400_nothing_written(
     assert not StockMovement.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({"sku": "BK-1"}, {"sku": ["product with this SKU already exists."]}),
+        ({"name": "Atlas"}, {"name": ["product with this name already exists."]}),
+    ],
+)
+def test_product_create_taken_sku_or_name_400_nothing_written(
+    client_for, inventory_manager, product, overrides, errors
+):
+    response = client_for(inventory_manager).post(URL, valid_payload(product.category, **overrides))
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert list(Product.objects.all()) == [product]
+
+
 @pytest.mark.parametrize("missing", ["sku", "name", "category", "price"])
 def test_product_create_missing_field_400(client_for, inventory_manager, category, missing):
     payload = valid_payload(category)

@@ -47,6 +47,22 @@ def test_product_create_invalid_writes_nothing(product, fields, error_field):
     assert not StockMovement.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"sku": "BK-1"}, {"sku": ["Product with this SKU already exists."]}),
+        ({"name": "Atlas"}, {"name": ["Product with this Name already exists."]}),
+    ],
+)
+def test_product_update_taken_sku_or_name_field_error_unchanged(product, fields, errors):
+    other = ProductFactory(category=product.category, sku="OT-1", name="Other")
+    with pytest.raises(ValidationError) as error:
+        services.product_update(product=other, data=fields, actor=None)
+    assert error.value.message_dict == errors
+    other.refresh_from_db()
+    assert (other.sku, other.name) == ("OT-1", "Other")
+
+
 def test_product_update_writes_only_given_fields_and_quantity_via_ledger(
     inventory_manager, product
 ):
