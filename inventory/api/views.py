@@ -37,6 +37,7 @@ class ProductListMixin:
         queryset (unevaluated: SQL conditions, never rows) is built once per key and worker
         and reused: django-filter's FilterSet, its form and their validation cost more CPU
         than the page's query itself. Invalid parameters raise (400) and are never kept.
+        `queryset` must be the view's get_queryset(), which count_key already assumes.
         """
         key = (type(self), self.count_key)
         matching = _MATCHING.get(key)
