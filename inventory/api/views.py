@@ -16,6 +16,10 @@ from inventory.models import Category, Product
 PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
 CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state forbids it")
 
+# ProductListMixin's filtered querysets by view and `count_key`, per worker process.
+_MATCHING: dict = {}
+MATCHING_MEMO_SIZE = 512
+
 
 class ProductListMixin:
     """Filters, search, ordering and the fast paginated list shared by products/ and
@@ -27,14 +31,27 @@ class ProductListMixin:
     NOT_FILTERS = frozenset({"page", "page_size", "ordering"})
 
     def product_filter_queryset(self, queryset):
-        params = self.request.query_params
-        for backend in PRODUCT_FILTER_BACKENDS:
-            if backend is DjangoFilterBackend and not any(
-                name in params for name in ProductFilter.base_filters
-            ):
-                continue  # nothing to filter: skip building the FilterSet's form
-            queryset = backend().filter_queryset(self.request, queryset, self)
-        return queryset
+        """`queryset` filtered, searched, then ordered as the query parameters ask.
+
+        Which products match depends on `count_key` alone, so the filtered and searched
+        queryset (unevaluated: SQL conditions, never rows) is built once per key and worker
+        and reused: django-filter's FilterSet, its form and their validation cost more CPU
+        than the page's query itself. Invalid parameters raise (400) and are never kept.
+        `queryset` must be the view's get_queryset(), which count_key already assumes.
+        """
+        key = (type(self), self.count_key)
+        matching = _MATCHING.get(key)
+        if matching is None:
+            matching = self._matching_queryset(queryset)
+            if len(_MATCHING) >= MATCHING_MEMO_SIZE:
+                _MATCHING.clear()  # bounded: odd parameters cannot grow it without limit
+            _MATCHING[key] = matching
+        return StableOrderingFilter().filter_queryset(self.request, matching, self)
+
+    def _matching_queryset(self, queryset):
+        if any(name in self.request.query_params for name in ProductFilter.base_filters):
+            queryset = DjangoFilterBackend().filter_queryset(self.request, queryset, self)
+        return SearchFilter().filter_queryset(self.request, queryset, self)
 
     @property
     def count_key(self) -> str:

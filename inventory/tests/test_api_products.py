@@ -148,6 +148,20 @@ def test_product_list_bad_filter_400(api_client, shelf, params):
     assert api_client.get(URL, params).status_code == 400
 
 
+def test_product_list_repeated_filters_read_fresh_rows(api_client, shelf, settings):
+    # The filtered queryset is reused for the same parameters: its rows must not be.
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0
+    params = {"in_stock": "true", "max_price": "25", "ordering": "-price"}
+    assert ids(api_client.get(URL, params)) == [shelf["kite"].pk, shelf["yoyo"].pk]
+    Product.objects.filter(pk=shelf["kite"].pk).update(quantity=0)
+    Product.objects.filter(pk=shelf["novel"].pk).update(quantity=2)
+    body = api_client.get(URL, params).json()
+    assert [row["id"] for row in body["results"]] == [shelf["novel"].pk, shelf["yoyo"].pk]
+    assert body["count"] == 2
+    assert api_client.get(URL, {**params, "in_stock": "maybe"}).status_code == 400
+    assert api_client.get(URL, {**params, "in_stock": "maybe"}).status_code == 400
+
+
 def test_product_list_ties_ordered_by_id_across_pages(api_client, category):
     products = [ProductFactory(category=category, price="9.99") for _ in range(5)]
     first = ids(api_client.get(URL, {"ordering": "price", "page_size": 3}))
