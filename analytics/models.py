@@ -1,8 +1,9 @@
 """The sales summary the reports read, kept in step with executions and refunds.
 
-`ProductSalesSummary` holds, per product, one row per day and one row per month (the same
-figures rolled up), so a report over any date range reads whole months plus the days at its
-edges: its cost grows with products × months, not with the number of order lines.
+`ProductSalesSummary` holds, per product, one row per day, one per ISO week (Monday start) and
+one per month (the same figures rolled up), so a report over any date range reads its whole
+months, then whole weeks, then the few days at its edges: its cost grows with products ×
+months, not with the number of order lines.
 `DailySalesTotal` holds the day's totals over all products, with the executed-orders count
 (which per-product rows cannot give); it is split into a few shards so concurrent executions
 on the same day do not queue behind one row lock.
@@ -19,12 +20,13 @@ class ProductSalesSummary(models.Model):
     class Period(models.TextChoices):
         DAY = "day", "Day"
         MONTH = "month", "Month"
+        WEEK = "week", "Week"
 
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.CASCADE, related_name="sales_summary"
     )
     period = models.CharField(max_length=5, choices=Period.choices)
-    # The day, or the first day of the month, in settings.TIME_ZONE.
+    # The day, the Monday of the ISO week, or the first day of the month, in settings.TIME_ZONE.
     period_start = models.DateField()
     units = models.BigIntegerField(default=0)
     revenue = models.DecimalField(**MONEY, default=0)

@@ -3,8 +3,9 @@
 Only executed orders are in the summary (a refund takes its order back out), each line with
 the price and cost it was executed at. Date bounds are inclusive days of `executed_at` in
 settings.TIME_ZONE; `None` leaves that side open. A range is read as its whole months (the
-summary's month rows) plus the days at its edges (its day rows), so the cost of a report grows
-with products × months, not with the number of order lines.
+summary's month rows), then the whole ISO weeks in the parts left at its edges (week rows),
+then the few days left over (day rows), so the cost of a report grows with products × months,
+not with the number of order lines.
 """
 
 from calendar import monthrange
@@ -77,7 +78,9 @@ _PERCENTS = tuple(Decimal(n).scaleb(-2) for n in range(10001))  # 0.00 … 100.0
 
 
 def _summary_filter(date_from: date | None, date_to: date | None) -> Q:
-    """Summary rows covering exactly [date_from, date_to]: whole months plus edge days."""
+    """Summary rows covering exactly [date_from, date_to]: its whole months; then, in each
+    part left at its head and tail, the whole ISO weeks inside that part; then the days left
+    (at most 6 on each side of each part)."""
     if date_from is None or date_from.day == 1:
         first_full = date_from
     else:
@@ -88,13 +91,27 @@ def _summary_filter(date_from: date | None, date_to: date | None) -> Q:
         last_full = date_to.replace(day=1) - timedelta(days=1)
 
     if first_full is not None and last_full is not None and first_full > last_full:
-        return Q(period=Period.DAY, **_bounds("period_start", date_from, date_to))
-    months = Q(period=Period.MONTH, **_bounds("period_start", first_full, last_full))
+        return _weeks_and_days(date_from, date_to)  # no whole month inside
+    rows = Q(period=Period.MONTH, **_bounds("period_start", first_full, last_full))
     if date_from is not None and first_full != date_from:
-        months |= Q(period=Period.DAY, period_start__gte=date_from, period_start__lt=first_full)
+        rows |= _weeks_and_days(date_from, first_full - timedelta(days=1))
     if date_to is not None and last_full != date_to:
-        months |= Q(period=Period.DAY, period_start__gt=last_full, period_start__lte=date_to)
-    return months
+        rows |= _weeks_and_days(last_full + timedelta(days=1), date_to)
+    return rows
+
+
+def _weeks_and_days(first: date, last: date) -> Q:
+    """Rows covering exactly [first, last]: its whole ISO weeks (Monday to Sunday), plus days."""
+    monday = first + timedelta(days=-first.weekday() % 7)  # first Monday on or after `first`
+    sunday = last - timedelta(days=(last.weekday() + 1) % 7)  # last Sunday on or before `last`
+    if monday > sunday:
+        return Q(period=Period.DAY, period_start__gte=first, period_start__lte=last)
+    rows = Q(period=Period.WEEK, period_start__gte=monday, period_start__lte=sunday)
+    if first < monday:
+        rows |= Q(period=Period.DAY, period_start__gte=first, period_start__lt=monday)
+    if sunday < last:
+        rows |= Q(period=Period.DAY, period_start__gt=sunday, period_start__lte=last)
+    return rows
 
 
 def _bounds(field: str, date_from: date | None, date_to: date | None) -> dict:

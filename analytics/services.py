@@ -6,7 +6,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -67,6 +67,7 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
         raise ValueError("the order has no executed_at")
     day = sales_day(order.executed_at)
     month = day.replace(day=1)
+    week = day - timedelta(days=day.weekday())  # the ISO week's Monday
 
     per_product: dict[int, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     for line in order.lines.all():  # the caller's prefetched lines, when it has them
@@ -79,7 +80,8 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
 
     summary_params: list = []
     # Sorted by the unique key, so two transactions take the row locks in the same order.
-    for period, start in (("day", day), ("month", month)):
+    periods = (("day", day), ("month", month), ("week", week))  # in the key's order
+    for period, start in periods:
         for product_id in sorted(per_product):
             units, revenue, cost = per_product[product_id]
             summary_params += [product_id, period, start, sign * units]
@@ -94,7 +96,7 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
                 ProductSalesSummary._meta.db_table,
                 _SUMMARY_COLUMNS,
                 ("period", "period_start", "product_id"),
-                2 * len(per_product),
+                len(periods) * len(per_product),
             ),
             summary_params,
         )
@@ -163,6 +165,14 @@ def _month_of(column: str) -> str:
     return f"DATE({column}, 'start of month')"
 
 
+def _week_of(column: str) -> str:
+    """The Monday starting the ISO week of a date column, as a date."""
+    if connection.vendor == "postgresql":
+        return f"CAST(DATE_TRUNC('week', {column}) AS date)"
+    # 'weekday 0' moves on to the next Sunday (or stays on one): the week's Monday is 6 days back.
+    return f"DATE({column}, 'weekday 0', '-6 days')"
+
+
 def _cents(column: str) -> str:
     return f"CAST(ROUND({column} * 100) AS BIGINT)"
 
@@ -204,6 +214,11 @@ def sales_summary_rebuild(*, dry_run: bool = False) -> RebuildResult:
             f"INSERT INTO {exp_summary} SELECT product_id, 'month', {_month_of('period_start')}, "
             f"SUM(units), SUM(revenue), SUM(cost) FROM {exp_summary} "
             f"GROUP BY product_id, {_month_of('period_start')}"
+        )
+        cursor.execute(
+            f"INSERT INTO {exp_summary} SELECT product_id, 'week', {_week_of('period_start')}, "
+            f"SUM(units), SUM(revenue), SUM(cost) FROM {exp_summary} WHERE period = 'day' "
+            f"GROUP BY product_id, {_week_of('period_start')}"
         )
         sql, params = _expected_daily_sql()
         cursor.execute(f"CREATE TEMPORARY TABLE {exp_daily} AS {sql}", params)

@@ -1,0 +1,165 @@
+"""Week rows in the summary, and ranges read as whole months, then whole ISO weeks, then days:
+figures checked against sums computed independently from the order lines."""
+
+import calendar
+import importlib
+import random
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from analytics import selectors
+from analytics.models import ProductSalesSummary
+from analytics.services import sales_summary_rebuild
+from analytics.tests.factories import CategoryFactory, ProductFactory, executed_order, refund
+from analytics.tests.test_services import at, expected_from_lines
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+week_migration = importlib.import_module("analytics.migrations.0003_week_period")
+
+RANGES = [
+    (date(2026, 3, 17), date(2026, 9, 12)),  # mid-month to mid-month
+    (date(2026, 6, 22), date(2026, 7, 12)),  # no whole month; a week across June/July
+    (date(2026, 5, 20), date(2026, 8, 5)),  # head with a week, tail of days only
+    (date(2026, 4, 27), date(2026, 5, 2)),  # shorter than a week, across a month end
+    (date(2026, 4, 14), date(2026, 4, 16)),  # shorter than a week
+    (date(2026, 4, 15), date(2026, 4, 15)),  # one day
+    (date(2026, 4, 6), date(2026, 4, 26)),  # whole weeks inside one month
+    (date(2026, 4, 3), date(2026, 4, 28)),  # inside one month, days at both ends
+    (date(2026, 1, 1), date(2026, 12, 31)),  # a calendar year
+    (date(2025, 12, 29), date(2027, 1, 3)),  # the ISO year 2026 (weeks across years)
+    (date(2026, 2, 11), date(2027, 2, 10)),  # a year from mid-month
+    (None, date(2026, 3, 17)),
+    (date(2026, 9, 12), None),
+]
+
+
+def covered_days(row) -> list[date]:
+    start, period = row.period_start, row.period
+    length = {
+        "day": 1,
+        "week": 7,
+        "month": calendar.monthrange(start.year, start.month)[1],
+    }[period]
+    return [start + timedelta(days=n) for n in range(length)]
+
+
+def test_summary_filter_covers_each_day_of_the_range_once():
+    """Every period row of one product over two years: the rows a range reads must cover each
+    of its days exactly once, with month rows for whole months and few day rows."""
+    product = ProductFactory()
+    first, last = date(2025, 1, 1), date(2027, 12, 31)
+    rows, day = [], first
+    while day <= last:
+        rows.append(ProductSalesSummary(product=product, period="day", period_start=day))
+        if day.weekday() == 0:
+            rows.append(ProductSalesSummary(product=product, period="week", period_start=day))
+        if day.day == 1:
+            rows.append(ProductSalesSummary(product=product, period="month", period_start=day))
+        day += timedelta(days=1)
+    ProductSalesSummary.objects.bulk_create(rows)
+    rng = random.Random(6)
+    ranges = [r for r in RANGES if None not in r]
+    for _ in range(150):
+        start = date(2025, 2, 1) + timedelta(days=rng.randint(0, 900))
+        ranges.append((start, start + timedelta(days=rng.choice([0, 3, 6, 9, 30, 45, 200]))))
+
+    for date_from, date_to in ranges:
+        read = list(
+            ProductSalesSummary.objects.filter(selectors._summary_filter(date_from, date_to))
+        )
+        days = Counter(d for row in read for d in covered_days(row))
+        wanted = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+        assert days == Counter(wanted), (date_from, date_to)
+        periods = Counter(row.period for row in read)
+        # At most 6 days before the first Monday and 6 after the last Sunday of each edge part.
+        assert periods["day"] <= 24, (date_from, date_to, periods)
+
+    read = ProductSalesSummary.objects.filter(
+        selectors._summary_filter(date(2026, 3, 17), date(2026, 9, 12))
+    )
+    # Apr–Aug; the week of Mon 23 Mar; days 17–22 and 30–31 Mar, 1–12 Sep (no Monday-to-Sunday
+    # week fits in 1–12 Sep 2026, a Tuesday to a Saturday).
+    assert Counter(r.period for r in read) == {"month": 5, "week": 1, "day": 20}
+
+
+def test_reports_match_order_lines_for_ranges_of_months_weeks_and_days():
+    rng = random.Random(7)
+    products = [ProductFactory(category=c) for c in CategoryFactory.create_batch(2) for _ in "ab"]
+    days = [date(2026, 4, 1) + timedelta(days=n) for n in range(0, 125, 2)]  # dense: Apr–Jul
+    days += [date(2025, 12, 20) + timedelta(days=rng.randint(0, 400)) for _ in range(50)]
+    days += [date(2025, 12, 28), date(2025, 12, 29), date(2027, 1, 3), date(2027, 1, 4)]
+    for day in days:
+        picked = rng.sample(products, rng.randint(1, 2))
+        executed_order(
+            [(p, rng.randint(1, 5), f"{rng.randint(100, 9999) / 100:.2f}", "0.75") for p in picked],
+            at=at(day, rng.randint(0, 23)),
+            status=rng.choice([Order.Status.EXECUTED] * 5 + [Order.Status.REFUNDED]),
+        )
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+
+    for date_from, date_to in RANGES:
+        totals, per_product = expected_from_lines(date_from, date_to)
+        assert totals["units"] > 0, (date_from, date_to)  # a range with sales to compare
+        summary = selectors.profit_summary(date_from=date_from, date_to=date_to)
+        rows = selectors.product_sales(date_from=date_from, date_to=date_to)
+        categories = selectors.category_sales(date_from=date_from, date_to=date_to)
+
+        assert (summary.revenue, summary.cost) == (totals["revenue"], totals["cost"])
+        got = {r["product_id"]: [r["units_sold"], r["revenue"]] for r in rows}
+        assert got == per_product, (date_from, date_to)
+        assert sum(c["revenue"] for c in categories) == totals["revenue"]
+
+
+def test_sales_summary_record_writes_the_iso_week_row():
+    tea = ProductFactory()
+    sunday, monday = date(2026, 5, 31), date(2026, 6, 1)
+    executed_order([(tea, 2, "5.00", "2.00")], at=at(sunday))
+    executed_order([(tea, 3, "5.00", "2.00")], at=at(monday))
+    refunded = executed_order([(tea, 4, "5.00", "2.00")], at=at(monday + timedelta(days=6)))
+    refund(refunded)
+
+    weeks = ProductSalesSummary.objects.filter(product=tea, period="week")
+    assert {w.period_start: (w.units, w.revenue, w.cost) for w in weeks} == {
+        date(2026, 5, 25): (2, Decimal("10.00"), Decimal("4.00")),
+        monday: (3, Decimal("15.00"), Decimal("6.00")),
+    }
+    months = ProductSalesSummary.objects.filter(product=tea, period="month")
+    assert {m.period_start: m.units for m in months} == {date(2026, 5, 1): 2, monday: 3}
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+
+
+def test_sales_summary_rebuild_restores_missing_week_rows():
+    tea = ProductFactory()
+    executed_order([(tea, 2, "5.00", "2.00")], at=at(date(2026, 3, 4)))
+    ProductSalesSummary.objects.filter(period="week").delete()
+    assert sales_summary_rebuild(dry_run=True).summary_rows_wrong == 1
+
+    sales_summary_rebuild()
+
+    week = ProductSalesSummary.objects.get(period="week")
+    assert (week.period_start, week.units) == (date(2026, 3, 2), 2)
+
+
+def test_week_migration_rolls_existing_day_rows_up_into_weeks():
+    tea, mug = ProductFactory(), ProductFactory()
+    for day, product in [(date(2026, 3, 1), tea), (date(2026, 3, 2), tea), (date(2026, 3, 8), mug)]:
+        executed_order([(product, 2, "5.00", "2.00")], at=at(day))
+    expected = sorted(
+        r[1:] for r in ProductSalesSummary.objects.filter(period="week").values_list()
+    )
+    ProductSalesSummary.objects.filter(period="week").delete()
+
+    week_migration.add_week_rows(apps, SimpleNamespace(connection=connection))
+
+    rows = ProductSalesSummary.objects.filter(period="week")
+    assert sorted(r[1:] for r in rows.values_list()) == expected
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+    week_migration.remove_week_rows(apps, SimpleNamespace(connection=connection))
+    assert not ProductSalesSummary.objects.filter(period="week").exists()
