@@ -30,8 +30,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-DB = "bench_analytics"
-PORT = 8401
+DB = os.environ.get("BENCH_ANALYTICS_DB", "bench_analytics")
+PORT = int(os.environ.get("BENCH_ANALYTICS_PORT", "8401"))
 BASE = f"http://127.0.0.1:{PORT}"
 ADMIN_URL = "/admin/analytics/salesdashboard/"
 EMAIL, PASSWORD = "analyst@bench.example", "Bench-Analyst-Pass-42"
