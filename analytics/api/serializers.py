@@ -31,11 +31,16 @@ class ProfitSerializer(serializers.Serializer):
     units_sold = serializers.IntegerField()
 
 
-class ProductSalesRowSerializer(serializers.Serializer):
+class ProductFiguresSerializer(serializers.Serializer):
+    """What every per-product row of the reports carries."""
+
     product_id = serializers.IntegerField()
     product_name = serializers.CharField()
     units_sold = serializers.IntegerField()
     revenue = serializers.DecimalField(**MONEY)
+
+
+class ProductSalesRowSerializer(ProductFiguresSerializer):
     percent_of_units = serializers.DecimalField(**PERCENT)
     percent_of_revenue = serializers.DecimalField(**PERCENT)
 
@@ -44,11 +49,7 @@ class ProductSalesSerializer(serializers.Serializer):
     results = ProductSalesRowSerializer(many=True)
 
 
-class CategoryProductSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField()
-    product_name = serializers.CharField()
-    units_sold = serializers.IntegerField()
-    revenue = serializers.DecimalField(**MONEY)
+class CategoryProductSerializer(ProductFiguresSerializer):
     percent_of_category = serializers.DecimalField(**PERCENT)
 
 
