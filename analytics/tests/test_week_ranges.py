@@ -50,9 +50,17 @@ def covered_days(row) -> list[date]:
     return [start + timedelta(days=n) for n in range(length)]
 
 
+def read_rows(date_from, date_to) -> tuple[list, list]:
+    """The summary rows a range reads: (added, subtracted)."""
+    added, subtracted = selectors._summary_filter(date_from, date_to)
+    minus = [] if subtracted is None else list(ProductSalesSummary.objects.filter(subtracted))
+    return list(ProductSalesSummary.objects.filter(added)), minus
+
+
 def test_summary_filter_covers_each_day_of_the_range_once():
-    """Every period row of one product over two years: the rows a range reads must cover each
-    of its days exactly once, with month rows for whole months and few day rows."""
+    """Every period row of one product over two years: the rows a range adds, less those it
+    subtracts, must cover each of its days exactly once, with month rows for whole months
+    and few day rows."""
     product = ProductFactory()
     first, last = date(2025, 1, 1), date(2027, 12, 31)
     rows, day = [], first
@@ -71,22 +79,26 @@ def test_summary_filter_covers_each_day_of_the_range_once():
         ranges.append((start, start + timedelta(days=rng.choice([0, 3, 6, 9, 30, 45, 200]))))
 
     for date_from, date_to in ranges:
-        read = list(
-            ProductSalesSummary.objects.filter(selectors._summary_filter(date_from, date_to))
-        )
-        days = Counter(d for row in read for d in covered_days(row))
+        added, subtracted = read_rows(date_from, date_to)
+        days = Counter(d for row in added for d in covered_days(row))
+        days.subtract(d for row in subtracted for d in covered_days(row))
         wanted = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
-        assert days == Counter(wanted), (date_from, date_to)
-        periods = Counter(row.period for row in read)
-        # At most 6 days before the first Monday and 6 after the last Sunday of each edge part.
-        assert periods["day"] <= 24, (date_from, date_to, periods)
+        assert +days == Counter(wanted), (date_from, date_to)
+        assert -days == Counter(), (date_from, date_to)  # no day counted less than zero
+        day_rows = sum(row.period == "day" for row in added + subtracted)
+        # At most 3 days at each end of each edge part (6 for a part shorter than a week).
+        assert day_rows <= 12, (date_from, date_to, day_rows)
 
-    read = ProductSalesSummary.objects.filter(
-        selectors._summary_filter(date(2026, 3, 17), date(2026, 9, 12))
-    )
-    # Apr–Aug; the week of Mon 23 Mar; days 17–22 and 30–31 Mar, 1–12 Sep (no Monday-to-Sunday
-    # week fits in 1–12 Sep 2026, a Tuesday to a Saturday).
-    assert Counter(r.period for r in read) == {"month": 5, "week": 1, "day": 20}
+    added, subtracted = read_rows(date(2026, 3, 17), date(2026, 9, 12))
+    # Apr–Aug; the weeks of Mon 16 and 23 Mar with days 30–31 Mar, less Mon 16 Mar; the weeks
+    # of Mon 31 Aug and 7 Sep, less Mon 31 Aug and Sun 13 Sep (17 Mar and 12 Sep 2026 are a
+    # Tuesday and a Saturday).
+    assert Counter(r.period for r in added) == {"month": 5, "week": 4, "day": 2}
+    assert sorted(r.period_start for r in subtracted) == [
+        date(2026, 3, 16),
+        date(2026, 8, 31),
+        date(2026, 9, 13),
+    ]
 
 
 def test_reports_match_order_lines_for_ranges_of_months_weeks_and_days():
