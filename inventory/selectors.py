@@ -118,7 +118,7 @@ def _row(values: Iterable, with_cost: bool) -> dict:
         "category_name": category_name,
         "price": _money(price),
         "quantity": quantity,
-        "is_active": bool(is_active),  # SQLite's cursor gives 0 or 1
+        "is_active": bool(is_active),  # as Django's SQLite converter does, were it 0 or 1
     }
     if with_cost:
         row["cost"] = _money(cost)
