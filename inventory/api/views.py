@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -16,9 +18,17 @@ from inventory.models import Category, Product
 PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
 CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state forbids it")
 
-# ProductListMixin's filtered querysets by view and `count_key`, per worker process.
+# ProductListMixin's memos, per worker process: the filtered querysets by view and `count_key`,
+# and the compiled page queries (selectors.ProductPages) by view, `count_key`, ordering and cost.
 _MATCHING: dict = {}
+_PAGES: dict = {}
 MATCHING_MEMO_SIZE = 512
+
+
+def _remember(memo: dict, key, value) -> None:
+    if len(memo) >= MATCHING_MEMO_SIZE:
+        memo.clear()  # bounded: odd parameters cannot grow it without limit
+    memo[key] = value
 
 
 class ProductListMixin:
@@ -43,9 +53,7 @@ class ProductListMixin:
         matching = _MATCHING.get(key)
         if matching is None:
             matching = self._matching_queryset(queryset)
-            if len(_MATCHING) >= MATCHING_MEMO_SIZE:
-                _MATCHING.clear()  # bounded: odd parameters cannot grow it without limit
-            _MATCHING[key] = matching
+            _remember(_MATCHING, key, matching)
         return StableOrderingFilter().filter_queryset(self.request, matching, self)
 
     def _matching_queryset(self, queryset):
@@ -53,7 +61,7 @@ class ProductListMixin:
             queryset = DjangoFilterBackend().filter_queryset(self.request, queryset, self)
         return SearchFilter().filter_queryset(self.request, queryset, self)
 
-    @property
+    @cached_property  # for this request: a view instance serves one
     def count_key(self) -> str:
         """Who sees what (staff or not) and the filters: what the page's `count` depends on."""
         params = self.request.query_params
@@ -61,10 +69,28 @@ class ProductListMixin:
         staff = selectors.user_is_staff(self.request.user)
         return repr((self.request.path, staff, filters))
 
-    def product_list_response(self, queryset):
-        page = self.paginate_queryset(self.product_filter_queryset(queryset))
-        rows = selectors.product_rows(page, with_cost=selectors.user_is_staff(self.request.user))
+    def product_list_response(self):
+        rows = self.paginate_queryset(self.product_pages())
         return self.get_paginated_response(rows)
+
+    def product_pages(self) -> selectors.ProductPages:
+        """The list's rows, page by page, with their SELECT compiled once per worker.
+
+        The compiled query depends on which products match (`count_key`, which also says
+        whether the caller is staff), the `ordering` parameter and whether rows carry `cost`:
+        on a repeated request neither the queryset nor its SQL is built again, only the page is
+        read. The first request for a key builds the filtered queryset, so invalid parameters
+        still raise (400) and are never kept.
+        """
+        with_cost = selectors.user_is_staff(self.request.user)
+        ordering = self.request.query_params.get(StableOrderingFilter.ordering_param)
+        key = (type(self), self.count_key, ordering, with_cost)
+        pages = _PAGES.get(key)
+        if pages is None:
+            products = self.product_filter_queryset(self.get_queryset())
+            pages = selectors.ProductPages(products, with_cost=with_cost)
+            _remember(_PAGES, key, pages)
+        return pages
 
 
 PRODUCT_LIST_DESCRIPTION = (
@@ -101,7 +127,7 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
         return s.ProductSerializer
 
     def list(self, request, *args, **kwargs):
-        return self.product_list_response(self.get_queryset())
+        return self.product_list_response()
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self._product_data(self.kwargs["pk"]))
@@ -220,4 +246,4 @@ class CategoryProductsView(ProductListMixin, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         get_object_or_404(Category.objects.only("pk"), pk=kwargs["pk"])
-        return self.product_list_response(self.get_queryset())
+        return self.product_list_response()

@@ -221,6 +221,65 @@ def test_product_list_count_cached_until_catalog_changes(
     assert api_client.get(URL).json()["count"] == 4  # a catalog write forgets counts
 
 
+def test_product_list_memoized_queries_keep_rows_per_ordering_filters_and_caller(
+    api_client, client_for, inventory_manager, shelf, settings
+):
+    """Each list's SELECT is compiled once per worker: lists that differ by ordering, filters,
+    category or caller (staff or not) still get their own rows, the second time too."""
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0
+    toys = shelf["kite"].category
+    shelf["old"] = ProductFactory(
+        sku="TY-OLD", name="Old kite", category=toys, price="12.5", quantity=3, is_active=False
+    )
+    staff = client_for(inventory_manager)
+    toys_url = f"/api/v1/categories/{toys.pk}/products/"
+    books_url = f"/api/v1/categories/{shelf['atlas'].category_id}/products/"
+    lists = [
+        (api_client, URL, {"ordering": "price"}, ["yoyo", "novel", "kite", "atlas"]),
+        (api_client, URL, {"ordering": "-price"}, ["atlas", "kite", "novel", "yoyo"]),
+        (api_client, URL, {"ordering": "-price", "in_stock": "true"}, ["atlas", "kite", "yoyo"]),
+        (api_client, toys_url, {"ordering": "-price"}, ["kite", "yoyo"]),
+        (api_client, books_url, {"ordering": "-price"}, ["atlas", "novel"]),
+        (staff, toys_url, {"ordering": "-price"}, ["kite", "old", "yoyo"]),
+        (staff, URL, {"ordering": "price"}, ["yoyo", "novel", "old", "kite", "atlas"]),
+        (api_client, URL, {"ordering": "price"}, ["yoyo", "novel", "kite", "atlas"]),
+    ]
+    for _ in range(2):  # the second round reads through the memoized queries
+        for client, url, params, names in lists:
+            body = client.get(url, params).json()
+            assert [row["id"] for row in body["results"]] == [shelf[n].pk for n in names]
+            assert body["count"] == len(names)
+            for row in body["results"]:
+                # The same row as the detail's (read through the ORM): keys, money, booleans.
+                assert row == client.get(f"{URL}{row['id']}/").json()
+                assert ("cost" in row) is (client is staff)
+                assert row["is_active"] is (row["id"] != shelf["old"].pk)
+    prices = {row["id"]: row["price"] for row in staff.get(URL).json()["results"]}
+    assert prices[shelf["old"].pk] == "12.50"
+    assert prices[shelf["atlas"].pk] == "30.00"
+
+    # Rows are read fresh: archiving hides the product from the memoized customer list.
+    Product.objects.filter(pk=shelf["kite"].pk).update(is_active=False)
+    assert ids(api_client.get(toys_url, {"ordering": "-price"})) == [shelf["yoyo"].pk]
+    staff_ids = ids(staff.get(toys_url, {"ordering": "-price"}))
+    assert staff_ids == [shelf["kite"].pk, shelf["old"].pk, shelf["yoyo"].pk]
+
+
+def test_product_list_memoized_queries_empty_and_out_of_range_pages(
+    api_client, shelf, settings, django_assert_num_queries
+):
+    settings.CATALOG_COUNT_CACHE_SECONDS = 0
+    for _ in range(2):
+        with django_assert_num_queries(1):  # the COUNT: an empty page reads nothing
+            body = api_client.get(URL, {"min_price": "1000", "ordering": "-price"}).json()
+        assert body == {"count": 0, "next": None, "previous": None, "results": []}
+        assert api_client.get(URL, {"page_size": 2, "page": 3}).status_code == 404
+        body = api_client.get(URL, {"page_size": 2, "page": 2}).json()
+        assert [row["id"] for row in body["results"]] == [shelf["novel"].pk, shelf["yoyo"].pk]
+        assert body["next"] is None
+        assert body["previous"] == "http://testserver/api/v1/products/?page_size=2"
+
+
 # --- Writing --------------------------------------------------------------------------------
 
 
