@@ -18,7 +18,8 @@ class IdFilter(django_filters.NumberFilter):
 class ProductFilter(django_filters.FilterSet):
     """API.md's product filters. `category` is compared by id (no lookup query)."""
 
-    category = IdFilter(field_name="category_id", min_value=1)
+    # Ids are 64-bit: a larger number is a 400 on every database (SQLite cannot even bind it).
+    category = IdFilter(field_name="category_id", min_value=1, max_value=2**63 - 1)
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
     in_stock = django_filters.ChoiceFilter(choices=BOOLEAN, method="filter_in_stock")
