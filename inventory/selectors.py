@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, QuerySet
+from django.db.models.expressions import RawSQL
 
 from inventory.models import Category, Product
 
@@ -57,17 +58,11 @@ def category_with_counts(
     return categories
 
 
-def product_rows(products: QuerySet[Product], *, with_cost: bool) -> list[dict]:
-    """The API rows of `products` (already filtered, ordered and sliced) in one query.
-
-    Reads exactly the columns the response needs (`.values()`), without model instances or
-    serializer fields: this is the catalog's hot path. Money is a string with two places.
-    """
-    return [_row(values, with_cost) for values in products.values_list(*_columns(with_cost))]
-
-
 class ProductPages:
-    """`product_rows` of a filtered and ordered product list, page by page: `pages[start:stop]`.
+    """The API rows of a filtered and ordered product list, page by page: `pages[start:stop]`.
+
+    Reads exactly the columns the response needs, without model instances or serializer
+    fields. Money is a string with two places.
 
     The catalog list is the hot path, and there Django compiling the `.values_list()` query
     (columns, join, ORDER BY, then the SQL) costs more CPU than the database running it. So the
@@ -97,6 +92,35 @@ class ProductPages:
         with connections[self.using].cursor() as cursor:
             cursor.execute(self.sql, (*self.params, stop - start, start))
             return [_row(values, self.with_cost) for values in cursor.fetchall()]
+
+
+class ProductRowById:
+    """The API row of one product by id, `product_row(pk)`: the detail's hot path, compiled
+    once like `ProductPages` (callers keep one per worker for `products` and `with_cost`).
+
+    The id is a parameter of the compiled SELECT: `_ID` marks its place among the parameters
+    of `products`' own filters (archived products hidden from customers) until a call fills it.
+    """
+
+    _ID = object()
+    MAX_ID = 2**63 - 1
+
+    def __init__(self, products: QuerySet[Product], *, with_cost: bool):
+        self.with_cost = with_cost
+        self.using = products.db
+        one = products.filter(pk=RawSQL("%s", (self._ID,))).values_list(*_columns(with_cost))
+        self.sql, params = one.query.get_compiler(using=self.using).as_sql()
+        self.params = tuple(params)
+
+    def __call__(self, pk: int) -> dict | None:
+        """The product's row, or None when there is no such product (for these callers)."""
+        if not 0 < pk <= self.MAX_ID:
+            return None
+        params = tuple(pk if param is self._ID else param for param in self.params)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            values = cursor.fetchone()
+        return None if values is None else _row(values, self.with_cost)
 
 
 def _columns(with_cost: bool) -> list[str]:

@@ -22,6 +22,8 @@ CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state f
 # and the compiled page queries (selectors.ProductPages) by view, `count_key`, ordering and cost.
 _MATCHING: dict = {}
 _PAGES: dict = {}
+# ProductViewSet's compiled product-by-id query (selectors.ProductRowById), staff or not.
+_DETAIL: dict = {}
 MATCHING_MEMO_SIZE = 512
 
 
@@ -133,14 +135,16 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
         return Response(self._product_data(self.kwargs["pk"]))
 
     def _product_data(self, pk) -> dict:
-        """The product as the list shows it (same selector, same columns), or 404."""
-        rows = selectors.product_rows(
-            self.get_queryset().filter(pk=pk),
-            with_cost=selectors.user_is_staff(self.request.user),
-        )
-        if not rows:
+        """The product as the list shows it (same columns, same shape), or 404."""
+        with_cost = selectors.user_is_staff(self.request.user)
+        product_row = _DETAIL.get(with_cost)
+        if product_row is None:
+            product_row = selectors.ProductRowById(self.get_queryset(), with_cost=with_cost)
+            _DETAIL[with_cost] = product_row
+        row = product_row(int(pk))
+        if row is None:
             raise NotFound()
-        return rows[0]
+        return row
 
     @extend_schema(
         request=s.ProductWriteSerializer,
