@@ -153,17 +153,17 @@ WORDS = (
 ).split()
 
 
-def start_server(port, env, workers, threads):
+def start_server(port, env, workers, worker_class, threads):
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "shop.wsgi:application",
         f"--bind={HOST}:{port}",
         f"--workers={workers}",
-        "--worker-class=gthread",
-        f"--threads={threads}",
-        "--keep-alive=30",
+        f"--worker-class={worker_class}",
         "--log-level=warning",
     ]
+    if worker_class == "gthread":
+        command += [f"--threads={threads}", "--keep-alive=30"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -462,8 +462,8 @@ def report(figures):
     lines = [
         f"Load: {figures['users']} users (think time {figures['think_s']} s), "
         f"{figures['duration_s']} s, "
-        f"{figures['server']['workers']} gunicorn workers x {figures['server']['threads']} "
-        f"threads, {figures['catalog_products']} products",
+        f"{figures['server']['workers']} gunicorn {figures['server']['worker_class']} workers "
+        f"x {figures['server']['threads']} threads, {figures['catalog_products']} products",
         f"baseline GET /healthz: {figures['baseline']['rps']} req/s, "
         f"p50 {figures['baseline']['p50_ms']} ms, p99 {figures['baseline']['p99_ms']} ms",
         f"mix: {figures['requests']} requests, {figures['rps']} req/s "
@@ -517,8 +517,10 @@ def main():
     parser.add_argument("--products", type=int, default=5000)
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--database", default="bench_e2e")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one a core)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    # As the Dockerfile serves: sync workers, two a core.
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=8, help="threads a gthread worker")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", help="also write the figures as JSON to this file")
     args = parser.parse_args()
@@ -547,7 +549,7 @@ def main():
     }
     connections.close_all()  # before forking the load generators
 
-    server = start_server(args.port, env, args.workers, args.threads)
+    server = start_server(args.port, env, args.workers, args.worker_class, args.threads)
     try:
         log(f"baseline: GET /healthz for {baseline_duration} s ...")
         baseline = run_load(
@@ -600,7 +602,11 @@ def main():
         "think_s": args.think,
         "duration_s": duration,
         "catalog_products": args.products,
-        "server": {"workers": args.workers, "threads": args.threads},
+        "server": {
+            "workers": args.workers,
+            "worker_class": args.worker_class,
+            "threads": args.threads if args.worker_class == "gthread" else 1,
+        },
         "baseline": {
             "rps": base_rps,
             "p50_ms": round(percentile(base, 0.5) * 1000, 1),
