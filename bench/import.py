@@ -3,7 +3,7 @@
     .venv/bin/python bench/import.py [--quick] [--rows N] [--json FILE]
 
 Uses the database in BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_import),
-which it migrates and empties. Measures, in one run:
+which it creates when missing, migrates and empties. Measures, in one run:
   (a) import_products of a CSV of N products over 200 categories into an empty catalog
   (b) the same file with every price and quantity changed (all updates)
   (c) the same products as XLSX (updates again), against openpyxl read-only's raw read
@@ -125,6 +125,16 @@ def command(path: Path) -> None:
     call_command("import_products", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
 
+def create_database(url: str) -> None:
+    """CREATE DATABASE when it does not exist yet (a new machine)."""
+    import psycopg
+
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="20,000 rows and 2,000 for (d)/(e)")
@@ -137,6 +147,7 @@ def main() -> None:
     n = args.rows or (20_000 if args.quick else 100_000)
     small = 2_000 if args.quick else 10_000
 
+    create_database(os.environ["DATABASE_URL"])
     call_command("migrate", verbosity=0)
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,8 +35,9 @@ def parse_args():
     p.add_argument("--orders", type=int, default=400)
     p.add_argument("--products", type=int, default=10)
     p.add_argument("--clients", type=int, default=32)
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
-    p.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (gthread)")
+    # As the Dockerfile serves: sync workers (threads 1), two a core.
+    p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    p.add_argument("--threads", type=int, default=1, help="threads a worker (> 1: gthread)")
     p.add_argument("--port", type=int, default=int(os.environ.get("BENCH_ORDERS_PORT", 8301)))
     p.add_argument("--db", default=os.environ.get("BENCH_ORDERS_DB", "bench_orders"))
     p.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
