@@ -76,8 +76,7 @@ def _check_items(items: Sequence[OrderItem]) -> None:
         raise ValidationError({"items": errors})
 
 
-def _lines_replace(*, order: Order, items: Sequence[OrderItem]) -> None:
-    order.lines.all().delete()
+def _lines_create(*, order: Order, items: Sequence[OrderItem]) -> None:
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -89,7 +88,16 @@ def _lines_replace(*, order: Order, items: Sequence[OrderItem]) -> None:
             for i in items
         ]
     )
-    order.total = sum((i.product.price * i.quantity for i in items), Decimal("0.00"))
+
+
+def _total(items: Sequence[OrderItem]) -> Decimal:
+    return sum((i.product.price * i.quantity for i in items), Decimal("0.00"))
+
+
+def _lines_replace(*, order: Order, items: Sequence[OrderItem]) -> None:
+    order.lines.all().delete()
+    _lines_create(order=order, items=items)
+    order.total = _total(items)
 
 
 def _lock(order: Order) -> Order:
@@ -101,9 +109,10 @@ def order_create(*, customer, shipping_country: str, items: Sequence[OrderItem])
     """Create a pending order. Raises ValidationError for items that cannot be ordered now
     (archived, repeated, quantity < 1, more than in stock). Stock is not reserved."""
     _check_items(items)
-    order = Order.objects.create(customer=customer, shipping_country=shipping_country)
-    _lines_replace(order=order, items=items)
-    order.save(update_fields=["total"])
+    order = Order.objects.create(
+        customer=customer, shipping_country=shipping_country, total=_total(items)
+    )
+    _lines_create(order=order, items=items)
     OrderEvent.objects.create(order=order, type=OrderEvent.Type.CREATED, actor=customer)
     return order
 

@@ -65,9 +65,45 @@ class OrderSerializer(serializers.ModelSerializer):
         return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(total)
 
 
+class ProductIdField(serializers.PrimaryKeyRelatedField):
+    """A product by id, taken from `prefetched` when the items' list read it already."""
+
+    prefetched: dict[int, Product] | None = None
+
+    def to_internal_value(self, data):
+        if self.prefetched and type(data) in (int, str) and str(data).isdigit():
+            product = self.prefetched.get(int(data))
+            if product is not None:
+                return product
+        return super().to_internal_value(data)  # a query, and DRF's own messages
+
+
+class OrderItemsInSerializer(serializers.ListSerializer):
+    """An order's items, with all their products read in one query rather than one an item."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            ids = {
+                int(item["product"])
+                for item in data
+                if isinstance(item, dict)
+                and type(item.get("product")) in (int, str)
+                and str(item["product"]).isdigit()
+                and int(item["product"]) <= MAX_ID
+            }
+            self.child.fields["product"].prefetched = Product.objects.in_bulk(ids) if ids else {}
+        return super().to_internal_value(data)
+
+
+MAX_ID = 2**63 - 1
+
+
 class OrderItemInSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = ProductIdField(queryset=Product.objects.all())
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+    class Meta:
+        list_serializer_class = OrderItemsInSerializer
 
 
 class OrderWriteSerializer(serializers.Serializer):

@@ -408,3 +408,33 @@ def test_account_delete_cancels_pending_orders_and_keeps_executed(client_for, cu
     assert (executed.status, executed.total) == ("executed", Decimal("20.00"))
     assert executed.customer.email.endswith("@deleted.invalid")
     assert Product.objects.get().quantity == 8
+
+
+def test_order_create_query_count_does_not_grow_with_items(
+    client_for, customer, django_assert_num_queries
+):
+    products = [ProductFactory(price=Decimal("5.00"), quantity=9) for _ in range(3)]
+    client = client_for(customer)
+    items = [{"product": p.pk, "quantity": 1} for p in products]
+    # user; the 3 products at once; savepoint, order, lines, event, release; the answer's
+    # order and lines.
+    with django_assert_num_queries(9) as captured:
+        response = client.post(URL, {"shipping_country": "FR", "items": items}, format="json")
+    assert response.status_code == 201, response.content
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not any(s.startswith(("DELETE", "UPDATE")) for s in sql), sql  # a new order: inserts
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.total == Decimal("15.00")
+    assert sorted(order.lines.values_list("product_id", flat=True)) == [p.pk for p in products]
+
+
+@pytest.mark.parametrize("product", [0, -1, "x", True, 2**63, "99999999999999999999999", None, 1.5])
+def test_order_create_bad_product_id_is_400(client_for, customer, product):
+    response = client_for(customer).post(
+        URL,
+        {"shipping_country": "FR", "items": [{"product": product, "quantity": 1}]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "items" in response.json()
+    assert not Order.objects.exists()
