@@ -3,6 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+# The largest id a BigAutoField holds: a larger number names nothing (and SQLite cannot even
+# bind it), so inputs beyond it are refused before any query.
+MAX_ID = 2**63 - 1
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100)

@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
 
-from inventory.models import Category, Product
+from inventory.models import MAX_ID, Category, Product
 
 T = TypeVar("T")
 
@@ -103,7 +103,6 @@ class ProductRowById:
     """
 
     _ID = object()
-    MAX_ID = 2**63 - 1
 
     def __init__(self, products: QuerySet[Product], *, with_cost: bool):
         self.with_cost = with_cost
@@ -114,7 +113,7 @@ class ProductRowById:
 
     def __call__(self, pk: int) -> dict | None:
         """The product's row, or None when there is no such product (for these callers)."""
-        if not 0 < pk <= self.MAX_ID:
+        if not 0 < pk <= MAX_ID:
             return None
         params = tuple(pk if param is self._ID else param for param in self.params)
         with connections[self.using].cursor() as cursor:

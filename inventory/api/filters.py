@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
-from inventory.models import Product
+from inventory.models import MAX_ID, Product
 
 # `true` / `false` only: anything else is a 400, not silently ignored.
 BOOLEAN = [("true", "true"), ("false", "false")]
@@ -18,8 +18,7 @@ class IdFilter(django_filters.NumberFilter):
 class ProductFilter(django_filters.FilterSet):
     """API.md's product filters. `category` is compared by id (no lookup query)."""
 
-    # Ids are 64-bit: a larger number is a 400 on every database (SQLite cannot even bind it).
-    category = IdFilter(field_name="category_id", min_value=1, max_value=2**63 - 1)
+    category = IdFilter(field_name="category_id", min_value=1, max_value=MAX_ID)
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
     in_stock = django_filters.ChoiceFilter(choices=BOOLEAN, method="filter_in_stock")

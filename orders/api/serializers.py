@@ -4,7 +4,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inventory.models import Product
+from inventory.models import MAX_ID, Product
 from orders.models import Order, OrderLine
 
 MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -65,13 +65,18 @@ class OrderSerializer(serializers.ModelSerializer):
         return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(total)
 
 
+def _is_id(value) -> bool:
+    """An int, or a string of decimal digits, that a product id could be (not bool, not '²')."""
+    return type(value) in (int, str) and str(value).isdecimal() and 0 < int(value) <= MAX_ID
+
+
 class ProductIdField(serializers.PrimaryKeyRelatedField):
     """A product by id, taken from `prefetched` when the items' list read it already."""
 
     prefetched: dict[int, Product] | None = None
 
     def to_internal_value(self, data):
-        if self.prefetched and type(data) in (int, str) and str(data).isdigit():
+        if self.prefetched and _is_id(data):
             product = self.prefetched.get(int(data))
             if product is not None:
                 return product
@@ -86,16 +91,10 @@ class OrderItemsInSerializer(serializers.ListSerializer):
             ids = {
                 int(item["product"])
                 for item in data
-                if isinstance(item, dict)
-                and type(item.get("product")) in (int, str)
-                and str(item["product"]).isdigit()
-                and int(item["product"]) <= MAX_ID
+                if isinstance(item, dict) and _is_id(item.get("product"))
             }
             self.child.fields["product"].prefetched = Product.objects.in_bulk(ids) if ids else {}
         return super().to_internal_value(data)
-
-
-MAX_ID = 2**63 - 1
 
 
 class OrderItemInSerializer(serializers.Serializer):

@@ -428,7 +428,9 @@ def test_order_create_query_count_does_not_grow_with_items(
     assert sorted(order.lines.values_list("product_id", flat=True)) == [p.pk for p in products]
 
 
-@pytest.mark.parametrize("product", [0, -1, "x", True, 2**63, "99999999999999999999999", None, 1.5])
+@pytest.mark.parametrize(
+    "product", [0, -1, "x", True, 2**63, "99999999999999999999999", None, 1.5, "²", " 1"]
+)
 def test_order_create_bad_product_id_is_400(client_for, customer, product):
     response = client_for(customer).post(
         URL,
