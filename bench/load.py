@@ -547,6 +547,10 @@ def main():
         "hot": sorted(start)[:HOT_PRODUCTS],
         "categories": list(Category.objects.values_list("id", flat=True)),
     }
+    # Statistics, as a live shop's database has them (autovacuum may be off, as it is here, or
+    # not have come round yet): without them the planner sorts the whole catalog for a page.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     connections.close_all()  # before forking the load generators
 
     server = start_server(args.port, env, args.workers, args.worker_class, args.threads)
