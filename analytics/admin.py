@@ -44,8 +44,8 @@ def _csv_table(table: str, date_from, date_to) -> tuple[list[str], list[list]] |
             "percent_of_units", "percent_of_revenue",
         ]  # fmt: skip
         rows = [
-            [p["product_id"], p["product_name"], p["category_name"], p["units_sold"],
-             p["revenue"], p["cost"], p["percent_of_units"], p["percent_of_revenue"]]
+            [p.product_id, p.product_name, p.category_name, p.units_sold, p.revenue, p.cost,
+             p.percent_of_units, p.percent_of_revenue]
             for p in selectors.product_sales(**dates)
         ]  # fmt: skip
     elif table == "categories":
@@ -55,11 +55,11 @@ def _csv_table(table: str, date_from, date_to) -> tuple[list[str], list[list]] |
             "product_units_sold", "product_revenue", "product_percent_of_category",
         ]  # fmt: skip
         rows = [
-            [c["category_id"], c["category_name"], c["units_sold"], c["revenue"], c["profit"],
-             c["percent_of_revenue"], p["product_id"], p["product_name"], p["units_sold"],
-             p["revenue"], p["percent_of_category"]]
+            [c.category_id, c.category_name, c.units_sold, c.revenue, c.profit,
+             c.percent_of_revenue, p.product_id, p.product_name, p.units_sold, p.revenue,
+             p.percent_of_category]
             for c in selectors.category_sales(**dates)
-            for p in c["products"]
+            for p in c.products
         ]  # fmt: skip
     elif table == "low-stock":
         header = ["product_id", "sku", "product_name", "category_name", "quantity"]
@@ -112,9 +112,9 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "product_count": len(data["products"]),
             "categories": [
                 {
-                    **c,
-                    "shown": c["products"][:CATEGORY_PRODUCTS_SHOWN],
-                    "hidden": max(0, len(c["products"]) - CATEGORY_PRODUCTS_SHOWN),
+                    "category": c,
+                    "shown": c.products[:CATEGORY_PRODUCTS_SHOWN],
+                    "hidden": max(0, len(c.products) - CATEGORY_PRODUCTS_SHOWN),
                 }
                 for c in categories
             ],
@@ -128,11 +128,11 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 title=f"Revenue and profit per day, {date_from} to {date_to}",
             ),
             "products_chart": charts.bar_chart(
-                items=[(p["product_name"], p["revenue"]) for p in data["products"][:10]],
+                items=[(p.product_name, p.revenue) for p in data["products"][:10]],
                 title="Top 10 products by revenue",
             ),
             "categories_chart": charts.donut_chart(
-                items=[(c["category_name"], c["percent_of_revenue"]) for c in categories],
+                items=[(c.category_name, c.percent_of_revenue) for c in categories],
                 title="Share of revenue by category (%)",
             ),
         }

@@ -1,9 +1,9 @@
 """The sales summary the reports read, kept in step with executions and refunds.
 
-`ProductSalesSummary` holds, per product, one row per day, one per ISO week (Monday start) and
-one per month (the same figures rolled up), so a report over any date range reads its whole
-months, then whole weeks, then the few days at its edges: its cost grows with products ×
-months, not with the number of order lines.
+`ProductSalesSummary` holds, per product, one row per day, and the same figures rolled up per ISO
+week (Monday start), month, quarter and year, so a report over any date range adds and
+subtracts the fewest of them that cover it exactly (a year, or a month less a day, say): its
+cost grows with the products sold, not with the number of order lines.
 `DailySalesTotal` holds the day's totals over all products, with the executed-orders count
 (which per-product rows cannot give); it is split into a few shards so concurrent executions
 on the same day do not queue behind one row lock.
@@ -21,12 +21,15 @@ class ProductSalesSummary(models.Model):
         DAY = "day", "Day"
         MONTH = "month", "Month"
         WEEK = "week", "Week"
+        QUARTER = "quarter", "Quarter"
+        YEAR = "year", "Year"
 
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.CASCADE, related_name="sales_summary"
     )
-    period = models.CharField(max_length=5, choices=Period.choices)
-    # The day, the Monday of the ISO week, or the first day of the month, in settings.TIME_ZONE.
+    period = models.CharField(max_length=7, choices=Period.choices)
+    # The day, the Monday of the ISO week, or the first day of the month, quarter or year,
+    # in settings.TIME_ZONE.
     period_start = models.DateField()
     units = models.BigIntegerField(default=0)
     revenue = models.DecimalField(**MONEY, default=0)

@@ -51,6 +51,18 @@ def sales_day(moment: datetime) -> date:
     return timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date()
 
 
+def period_starts(day: date) -> dict[str, date]:
+    """The start of each summary period that holds `day`."""
+    Period = ProductSalesSummary.Period
+    return {
+        Period.DAY: day,
+        Period.WEEK: day - timedelta(days=day.weekday()),  # the ISO week's Monday
+        Period.MONTH: day.replace(day=1),
+        Period.QUARTER: day.replace(month=day.month - (day.month - 1) % 3, day=1),
+        Period.YEAR: day.replace(month=1, day=1),
+    }
+
+
 def sales_summary_record(*, order: Order, sign: int) -> None:
     """Add (sign=1, on execution) or subtract (sign=-1, on refund) an order's lines.
 
@@ -66,8 +78,6 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
     if order.executed_at is None:
         raise ValueError("the order has no executed_at")
     day = sales_day(order.executed_at)
-    month = day.replace(day=1)
-    week = day - timedelta(days=day.weekday())  # the ISO week's Monday
 
     per_product: dict[int, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     for line in order.lines.all():  # the caller's prefetched lines, when it has them
@@ -80,7 +90,7 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
 
     summary_params: list = []
     # Sorted by the unique key, so two transactions take the row locks in the same order.
-    periods = (("day", day), ("month", month), ("week", week))  # in the key's order
+    periods = sorted(period_starts(day).items())  # in the key's order
     for period, start in periods:
         for product_id in sorted(per_product):
             units, revenue, cost = per_product[product_id]
@@ -159,18 +169,18 @@ def _expected_daily_sql() -> tuple[str, tuple]:
     )
 
 
-def _month_of(column: str) -> str:
+def _start_of(period: str, column: str) -> str:
+    """SQL for the start of the week, month, quarter or year holding a date column, as a date."""
     if connection.vendor == "postgresql":
-        return f"CAST(DATE_TRUNC('month', {column}) AS date)"
-    return f"DATE({column}, 'start of month')"
-
-
-def _week_of(column: str) -> str:
-    """The Monday starting the ISO week of a date column, as a date."""
-    if connection.vendor == "postgresql":
-        return f"CAST(DATE_TRUNC('week', {column}) AS date)"
-    # 'weekday 0' moves on to the next Sunday (or stays on one): the week's Monday is 6 days back.
-    return f"DATE({column}, 'weekday 0', '-6 days')"
+        return f"CAST(DATE_TRUNC('{period}', {column}) AS date)"
+    return {
+        # 'weekday 0' moves on to the next Sunday (or stays on one): its Monday is 6 days back.
+        "week": f"DATE({column}, 'weekday 0', '-6 days')",
+        "month": f"DATE({column}, 'start of month')",
+        "quarter": f"DATE({column}, 'start of month', "
+        f"'-' || ((CAST(STRFTIME('%m', {column}) AS INTEGER) - 1) % 3) || ' months')",
+        "year": f"DATE({column}, 'start of year')",
+    }[period]
 
 
 def _cents(column: str) -> str:
@@ -210,16 +220,19 @@ def sales_summary_rebuild(*, dry_run: bool = False) -> RebuildResult:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         sql, params = _expected_summary_sql()
         cursor.execute(f"CREATE TEMPORARY TABLE {exp_summary} AS {sql}", params)
-        cursor.execute(
-            f"INSERT INTO {exp_summary} SELECT product_id, 'month', {_month_of('period_start')}, "
-            f"SUM(units), SUM(revenue), SUM(cost) FROM {exp_summary} "
-            f"GROUP BY product_id, {_month_of('period_start')}"
-        )
-        cursor.execute(
-            f"INSERT INTO {exp_summary} SELECT product_id, 'week', {_week_of('period_start')}, "
-            f"SUM(units), SUM(revenue), SUM(cost) FROM {exp_summary} WHERE period = 'day' "
-            f"GROUP BY product_id, {_week_of('period_start')}"
-        )
+        # Each longer period rolled up from the day rows (weeks) or the month rows.
+        for period, source in (
+            ("week", "day"),
+            ("month", "day"),
+            ("quarter", "month"),
+            ("year", "month"),
+        ):
+            start = _start_of(period, "period_start")
+            cursor.execute(
+                f"INSERT INTO {exp_summary} SELECT product_id, '{period}', {start}, SUM(units), "
+                f"SUM(revenue), SUM(cost) FROM {exp_summary} WHERE period = '{source}' "
+                f"GROUP BY product_id, {start}"
+            )
         sql, params = _expected_daily_sql()
         cursor.execute(f"CREATE TEMPORARY TABLE {exp_daily} AS {sql}", params)
 

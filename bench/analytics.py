@@ -10,8 +10,9 @@ taking turns between the two histories request by request, so that the shared ma
 drift hits both alike and the growth ratios hold. In the same run it computes the same
 figures with plain aggregate SQL over the order lines, checks that both agree to the cent, and
 prints the ratios. --quick: 100,000 then 400,000 lines over 2,000 products and 20 categories.
+--keep leaves both databases; --reuse times them again (migrated to the code) without filling.
 
-    .venv/bin/python bench/analytics.py [--quick] [--json FILE] [--keep]
+    .venv/bin/python bench/analytics.py [--quick] [--json FILE] [--keep | --reuse]
 """
 
 import argparse
@@ -363,21 +364,9 @@ def measure(servers, conns, runs: int, sql_runs: int) -> list[dict]:
     return figures
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", metavar="FILE")
-    parser.add_argument("--keep", action="store_true", help="keep the bench databases")
-    args = parser.parse_args()
-    if args.quick:
-        sizes, products, categories, runs, sql_runs = [100_000, 400_000], 2_000, 20, 10, 3
-    else:
-        sizes, products, categories, runs, sql_runs = [1_000_000, 4_000_000], 10_000, 100, 15, 2
-
-    started = time.perf_counter()
+def fill(sizes, products, categories, results):
+    """Fill DB with the first history and copy it to SMALL_DB, then grow DB to the second."""
     create_database()
-    results = {"products": products, "categories": categories, "sizes": {}}
-    dbs = [SMALL_DB, DB]
     conn = connect()
     fill_catalog(conn, products, categories)
     next_order, lines = 1, 0
@@ -406,6 +395,50 @@ def main():
             clone_database(DB, SMALL_DB)
             conn = connect()
     conn.close()
+
+
+def reuse(dbs, sizes, results):
+    """The databases of an earlier --keep run, migrated to the code being timed."""
+    for db, size in zip(dbs, sizes, strict=True):
+        env = {**ENV, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}"}
+        done = subprocess.run(
+            [PY, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            sys.exit(f"migrate of {db} failed (run once with --keep first):\n{done.stderr}")
+        with connect(db) as conn:
+            (lines,) = conn.execute("SELECT COUNT(*) FROM orders_orderline").fetchone()
+            (summary_rows,) = conn.execute(
+                "SELECT COUNT(*) FROM analytics_productsalessummary"
+            ).fetchone()
+        log(f"== {db}: {lines:,} order lines, {summary_rows:,} summary rows (reused)")
+        results["sizes"][size] = {"reused": True, "summary_rows": summary_rows}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the databases an earlier --keep run left (migrated first), without filling",
+    )
+    args = parser.parse_args()
+    if args.quick:
+        sizes, products, categories, runs, sql_runs = [100_000, 400_000], 2_000, 20, 10, 3
+    else:
+        sizes, products, categories, runs, sql_runs = [1_000_000, 4_000_000], 10_000, 100, 15, 2
+
+    started = time.perf_counter()
+    results = {"products": products, "categories": categories, "sizes": {}}
+    dbs = [SMALL_DB, DB]
+    if args.reuse:
+        reuse(dbs, sizes, results)
+    else:
+        fill(sizes, products, categories, results)
 
     # Both histories served at once, and every timing taken in turns between them: the growth
     # ratios compare figures measured in the same seconds of the shared machine.
@@ -447,7 +480,7 @@ def main():
     log(f"total {results['total_s']} s")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
-    if not args.keep:
+    if not (args.keep or args.reuse):
         with connect("postgres") as admin:
             for db in dbs:
                 admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")

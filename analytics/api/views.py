@@ -19,6 +19,12 @@ def money(value) -> str:
     return f"{value:.2f}"
 
 
+def cents(value: int) -> str:
+    """Integer cents as money with two places (-150 -> "-1.50"), without a Decimal."""
+    units, rest = divmod(abs(value), 100)
+    return f"{'-' if value < 0 else ''}{units}.{rest:02d}"
+
+
 DATE_PARAMS = [
     OpenApiParameter(
         "date_from", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
@@ -82,12 +88,12 @@ class ProductSalesView(ReportView):
             {
                 "results": [
                     {
-                        "product_id": r["product_id"],
-                        "product_name": r["product_name"],
-                        "units_sold": r["units_sold"],
-                        "revenue": money(r["revenue"]),
-                        "percent_of_units": str(r["percent_of_units"]),
-                        "percent_of_revenue": str(r["percent_of_revenue"]),
+                        "product_id": r.product_id,
+                        "product_name": r.product_name,
+                        "units_sold": r.units_sold,
+                        "revenue": cents(r.revenue_cents),
+                        "percent_of_units": str(r.percent_of_units),
+                        "percent_of_revenue": str(r.percent_of_revenue),
                     }
                     for r in rows
                 ]
@@ -108,21 +114,21 @@ class CategorySalesView(ReportView):
             {
                 "results": [
                     {
-                        "category_id": c["category_id"],
-                        "category_name": c["category_name"],
-                        "units_sold": c["units_sold"],
-                        "revenue": money(c["revenue"]),
-                        "profit": money(c["profit"]),
-                        "percent_of_revenue": str(c["percent_of_revenue"]),
+                        "category_id": c.category_id,
+                        "category_name": c.category_name,
+                        "units_sold": c.units_sold,
+                        "revenue": cents(c.revenue_cents),
+                        "profit": cents(c.profit_cents),
+                        "percent_of_revenue": str(c.percent_of_revenue),
                         "products": [
                             {
-                                "product_id": p["product_id"],
-                                "product_name": p["product_name"],
-                                "units_sold": p["units_sold"],
-                                "revenue": money(p["revenue"]),
-                                "percent_of_category": str(p["percent_of_category"]),
+                                "product_id": p.product_id,
+                                "product_name": p.product_name,
+                                "units_sold": p.units_sold,
+                                "revenue": cents(p.revenue_cents),
+                                "percent_of_category": str(p.percent_of_category),
                             }
-                            for p in c["products"]
+                            for p in c.products
                         ],
                     }
                     for c in rows

@@ -94,7 +94,7 @@ def test_reports_date_bounds_are_inclusive_days():
     products = selectors.product_sales(date_from=first, date_to=last)
 
     assert (summary.units_sold, summary.executed_orders) == (6, 2)
-    assert [(p["product_id"], p["units_sold"]) for p in products] == [(tea.pk, 6)]
+    assert [(p.product_id, p.units_sold) for p in products] == [(tea.pk, 6)]
     assert selectors.profit_summary(date_from=first, date_to=first).units_sold == 2
 
 
@@ -137,10 +137,10 @@ def test_reports_match_order_lines_for_ranges_across_months():
 
         assert (summary.revenue, summary.cost) == (totals["revenue"], totals["cost"])
         assert (summary.units_sold, summary.executed_orders) == (totals["units"], totals["orders"])
-        assert {r["product_id"]: [r["units_sold"], r["revenue"]] for r in rows} == per_product
-        assert sum(c["revenue"] for c in categories) == totals["revenue"]
-        assert sum(c["profit"] for c in categories) == totals["revenue"] - totals["cost"]
-        revenues = [r["revenue"] for r in rows]
+        assert {r.product_id: [r.units_sold, r.revenue] for r in rows} == per_product
+        assert sum(c.revenue for c in categories) == totals["revenue"]
+        assert sum(c.profit for c in categories) == totals["revenue"] - totals["cost"]
+        revenues = [r.revenue for r in rows]
         assert revenues == sorted(revenues, reverse=True)
 
 
@@ -152,17 +152,17 @@ def test_reports_percentages_add_up_to_100():
     rows = selectors.product_sales()
     categories = selectors.category_sales()
 
-    assert sum(r["percent_of_revenue"] for r in rows) == Decimal("100.00")
-    assert sum(r["percent_of_units"] for r in rows) == Decimal("100.00")
-    assert sum(c["percent_of_revenue"] for c in categories) == Decimal("100.00")
+    assert sum(r.percent_of_revenue for r in rows) == Decimal("100.00")
+    assert sum(r.percent_of_units for r in rows) == Decimal("100.00")
+    assert sum(c.percent_of_revenue for c in categories) == Decimal("100.00")
     for category in categories:
-        assert sum(p["percent_of_category"] for p in category["products"]) == Decimal("100.00")
-    assert all(str(r["percent_of_revenue"]).count(".") == 1 for r in rows)
+        assert sum(p.percent_of_category for p in category.products) == Decimal("100.00")
+    assert all(str(r.percent_of_revenue).count(".") == 1 for r in rows)
 
 
 def test_shares_rounding_and_zero_total():
     assert selectors.shares([1, 1, 1]) == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
-    assert selectors.shares([Decimal("2.00"), Decimal("0.00")]) == [Decimal("100.00"), 0]
+    assert selectors.shares([200, 0]) == [Decimal("100.00"), 0]
     assert selectors.shares([0, 0]) == [Decimal("0.00"), Decimal("0.00")]
     assert selectors.shares([]) == []
 
@@ -222,9 +222,9 @@ def test_sales_summary_rebuild_repairs_a_tampered_summary():
         totals["units"],
         totals["orders"],
     )
-    assert {
-        r["product_id"]: [r["units_sold"], r["revenue"]] for r in selectors.product_sales()
-    } == (per_product)
+    assert {r.product_id: [r.units_sold, r.revenue] for r in selectors.product_sales()} == (
+        per_product
+    )
     out = StringIO()
     call_command("rebuild_sales_summary", stdout=out)
     assert "agrees" in out.getvalue()

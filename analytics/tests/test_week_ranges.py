@@ -1,5 +1,5 @@
-"""Week rows in the summary, and ranges read as whole months, then whole ISO weeks, then days:
-figures checked against sums computed independently from the order lines."""
+"""Week, quarter and year rows in the summary, and ranges read as the fewest rows that sum to
+exactly the range: figures checked against sums computed independently from the order lines."""
 
 import calendar
 import importlib
@@ -15,13 +15,14 @@ from django.db import connection
 
 from analytics import selectors
 from analytics.models import ProductSalesSummary
-from analytics.services import sales_summary_rebuild
+from analytics.services import period_starts, sales_summary_rebuild
 from analytics.tests.factories import CategoryFactory, ProductFactory, executed_order, refund
 from analytics.tests.test_services import at, expected_from_lines
 from orders.models import Order
 
 pytestmark = pytest.mark.django_db
 week_migration = importlib.import_module("analytics.migrations.0003_week_period")
+year_migration = importlib.import_module("analytics.migrations.0004_quarter_and_year_periods")
 
 RANGES = [
     (date(2026, 3, 17), date(2026, 9, 12)),  # mid-month to mid-month
@@ -42,34 +43,42 @@ RANGES = [
 
 def covered_days(row) -> list[date]:
     start, period = row.period_start, row.period
-    length = {
-        "day": 1,
-        "week": 7,
-        "month": calendar.monthrange(start.year, start.month)[1],
-    }[period]
+    months = {"month": 1, "quarter": 3, "year": 12}.get(period)
+    if months is None:
+        length = {"day": 1, "week": 7}[period]
+    else:
+        length = sum(
+            calendar.monthrange(
+                start.year + (start.month + n - 1) // 12, (start.month + n - 1) % 12 + 1
+            )[1]
+            for n in range(months)
+        )
     return [start + timedelta(days=n) for n in range(length)]
 
 
 def read_rows(date_from, date_to) -> tuple[list, list]:
     """The summary rows a range reads: (added, subtracted)."""
-    added, subtracted = selectors._summary_filter(date_from, date_to)
-    minus = [] if subtracted is None else list(ProductSalesSummary.objects.filter(subtracted))
-    return list(ProductSalesSummary.objects.filter(added)), minus
+    return [
+        [] if rows is None else list(ProductSalesSummary.objects.filter(rows))
+        for rows in selectors._summary_filter(date_from, date_to)
+    ]
 
 
 def test_summary_filter_covers_each_day_of_the_range_once():
-    """Every period row of one product over two years: the rows a range adds, less those it
+    """Every period row of one product over four years: the rows a range adds, less those it
     subtracts, must cover each of its days exactly once, with month rows for whole months
     and few day rows."""
     product = ProductFactory()
-    first, last = date(2025, 1, 1), date(2027, 12, 31)
+    # Every row, consistent, over more than the years the ranges can reach (a range reads
+    # its years give or take a week).
+    first, last = date(2024, 12, 1), date(2029, 1, 31)
     rows, day = [], first
     while day <= last:
-        rows.append(ProductSalesSummary(product=product, period="day", period_start=day))
-        if day.weekday() == 0:
-            rows.append(ProductSalesSummary(product=product, period="week", period_start=day))
-        if day.day == 1:
-            rows.append(ProductSalesSummary(product=product, period="month", period_start=day))
+        rows += [
+            ProductSalesSummary(product=product, period=period, period_start=day)
+            for period, start in period_starts(day).items()
+            if start == day
+        ]
         day += timedelta(days=1)
     ProductSalesSummary.objects.bulk_create(rows)
     rng = random.Random(6)
@@ -89,15 +98,30 @@ def test_summary_filter_covers_each_day_of_the_range_once():
         # At most 3 days at each end of each edge part (6 for a part shorter than a week).
         assert day_rows <= 12, (date_from, date_to, day_rows)
 
+    def rows(date_from, date_to):
+        return [
+            sorted((r.period, r.period_start) for r in part)
+            for part in read_rows(date_from, date_to)
+        ]
+
+    assert rows(date(2026, 1, 1), date(2026, 12, 31)) == [[("year", date(2026, 1, 1))], []]
+    assert rows(date(2026, 12, 2), date(2026, 12, 31)) == [
+        [("month", date(2026, 12, 1))],
+        [("day", date(2026, 12, 1))],
+    ]
+    # Tuesday 17 March to Saturday 12 September: the second and third quarters; the weeks of
+    # Monday 16 and 23 March and the days 30–31 March, less 16 March; less the weeks of 14 and
+    # 21 September and the days 13 and 28–30 September.
     added, subtracted = read_rows(date(2026, 3, 17), date(2026, 9, 12))
-    # Apr–Aug; the weeks of Mon 16 and 23 Mar with days 30–31 Mar, less Mon 16 Mar; the weeks
-    # of Mon 31 Aug and 7 Sep, less Mon 31 Aug and Sun 13 Sep (17 Mar and 12 Sep 2026 are a
-    # Tuesday and a Saturday).
-    assert Counter(r.period for r in added) == {"month": 5, "week": 4, "day": 2}
-    assert sorted(r.period_start for r in subtracted) == [
-        date(2026, 3, 16),
-        date(2026, 8, 31),
-        date(2026, 9, 13),
+    assert Counter(r.period for r in added) == {"quarter": 2, "week": 2, "day": 2}
+    assert sorted((r.period, r.period_start.isoformat()) for r in subtracted) == [
+        ("day", "2026-03-16"),
+        ("day", "2026-09-13"),
+        ("day", "2026-09-28"),
+        ("day", "2026-09-29"),
+        ("day", "2026-09-30"),
+        ("week", "2026-09-14"),
+        ("week", "2026-09-21"),
     ]
 
 
@@ -124,9 +148,9 @@ def test_reports_match_order_lines_for_ranges_of_months_weeks_and_days():
         categories = selectors.category_sales(date_from=date_from, date_to=date_to)
 
         assert (summary.revenue, summary.cost) == (totals["revenue"], totals["cost"])
-        got = {r["product_id"]: [r["units_sold"], r["revenue"]] for r in rows}
+        got = {r.product_id: [r.units_sold, r.revenue] for r in rows}
         assert got == per_product, (date_from, date_to)
-        assert sum(c["revenue"] for c in categories) == totals["revenue"]
+        assert sum(c.revenue for c in categories) == totals["revenue"]
 
 
 def test_sales_summary_record_writes_the_iso_week_row():
@@ -175,3 +199,44 @@ def test_week_migration_rolls_existing_day_rows_up_into_weeks():
     assert sales_summary_rebuild(dry_run=True).differences == 0
     week_migration.remove_week_rows(apps, SimpleNamespace(connection=connection))
     assert not ProductSalesSummary.objects.filter(period="week").exists()
+
+
+def test_sales_summary_record_writes_quarter_and_year_rows():
+    tea = ProductFactory()
+    executed_order([(tea, 2, "5.00", "2.00")], at=at(date(2026, 3, 31)))
+    executed_order([(tea, 3, "5.00", "2.00")], at=at(date(2026, 4, 1)))
+    refund(executed_order([(tea, 4, "5.00", "2.00")], at=at(date(2026, 5, 20))))
+    executed_order([(tea, 1, "5.00", "2.00")], at=at(date(2027, 1, 1)))
+
+    rows = ProductSalesSummary.objects.filter(product=tea, period__in=["quarter", "year"])
+    assert {(r.period, r.period_start): (r.units, r.revenue, r.cost) for r in rows} == {
+        ("quarter", date(2026, 1, 1)): (2, Decimal("10.00"), Decimal("4.00")),
+        ("quarter", date(2026, 4, 1)): (3, Decimal("15.00"), Decimal("6.00")),
+        ("quarter", date(2027, 1, 1)): (1, Decimal("5.00"), Decimal("2.00")),
+        ("year", date(2026, 1, 1)): (5, Decimal("25.00"), Decimal("10.00")),
+        ("year", date(2027, 1, 1)): (1, Decimal("5.00"), Decimal("2.00")),
+    }
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+
+
+def test_quarter_and_year_migration_rolls_existing_month_rows_up():
+    tea, mug = ProductFactory(), ProductFactory()
+    for day, product in [
+        (date(2025, 12, 31), tea),
+        (date(2026, 1, 15), tea),
+        (date(2026, 3, 31), mug),
+        (date(2026, 4, 1), mug),
+        (date(2026, 11, 2), tea),
+    ]:
+        executed_order([(product, 2, "5.00", "2.00")], at=at(day))
+    longer = ProductSalesSummary.objects.filter(period__in=["quarter", "year"])
+    expected = sorted(r[1:] for r in longer.values_list())
+    assert len(expected) == 8  # quarters: tea 3, mug 2; years: tea 2, mug 1
+    longer.delete()
+
+    year_migration.add_rows(apps, SimpleNamespace(connection=connection))
+
+    assert sorted(r[1:] for r in longer.values_list()) == expected
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+    year_migration.remove_rows(apps, SimpleNamespace(connection=connection))
+    assert not longer.exists()
