@@ -32,8 +32,10 @@ class ProductSalesSummary(models.Model):
     # in settings.TIME_ZONE.
     period_start = models.DateField()
     units = models.BigIntegerField(default=0)
-    revenue = models.DecimalField(**MONEY, default=0)
-    cost = models.DecimalField(**MONEY, default=0)
+    # In cents: the reports sum tens of thousands of these per request, and PostgreSQL sums
+    # integers several times faster than decimals (and in far less memory per product).
+    revenue_cents = models.BigIntegerField(default=0)
+    cost_cents = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "product sales summary"

@@ -286,12 +286,12 @@ def sales_by_product(
     One query: the summary rows are summed per product first (the rows `_summary_filter`
     subtracts with their sign turned), and only those sums are joined to the product and
     category names (a join before the sum would drag the names through every summary row).
-    Money comes back in integer cents, which the database rounds exactly from its decimals.
+    Money is summed and comes back in integer cents.
     """
     added, subtracted = _summary_filter(date_from, date_to)
     if added is None:
         return []
-    columns = ("product_id", "units", "revenue", "cost")
+    columns = ("product_id", "units", "revenue_cents", "cost_cents")
     rows, params = (
         ProductSalesSummary.objects.filter(added).values_list(*columns).query.sql_with_params()
     )
@@ -301,7 +301,7 @@ def sales_by_product(
             .values_list(*columns)
             .query.sql_with_params()
         )
-        negated = "SELECT product_id, -units, -revenue, -cost"
+        negated = "SELECT product_id, -units, -revenue_cents, -cost_cents"
         rows = f"{rows} UNION ALL {negated} FROM ({minus}) m"  # noqa: S608
         params += minus_params
     product, category = Product._meta.db_table, Category._meta.db_table
@@ -310,8 +310,7 @@ def sales_by_product(
     query = (
         "SELECT s.product_id, p.name, p.category_id, c.name, s.units, s.revenue, s.cost "  # noqa: S608
         "FROM (SELECT product_id, CAST(SUM(units) AS BIGINT) AS units, "
-        "CAST(ROUND(SUM(revenue) * 100) AS BIGINT) AS revenue, "
-        "CAST(ROUND(SUM(cost) * 100) AS BIGINT) AS cost "
+        "CAST(SUM(revenue_cents) AS BIGINT) AS revenue, CAST(SUM(cost_cents) AS BIGINT) AS cost "
         f"FROM ({rows}) r GROUP BY product_id HAVING SUM(units) > 0) s "
         f"JOIN {product} p ON p.id = s.product_id JOIN {category} c ON c.id = p.category_id "
         "ORDER BY s.revenue DESC, s.product_id"

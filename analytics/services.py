@@ -22,7 +22,7 @@ from orders.models import Order, OrderLine
 _ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=10, decimal_places=2))
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 
-_SUMMARY_COLUMNS = ("product_id", "period", "period_start", "units", "revenue", "cost")
+_SUMMARY_COLUMNS = ("product_id", "period", "period_start", "units", "revenue_cents", "cost_cents")
 _DAILY_COLUMNS = ("date", "shard", "orders", "units", "revenue", "cost")
 
 
@@ -95,7 +95,7 @@ def sales_summary_record(*, order: Order, sign: int) -> None:
         for product_id in sorted(per_product):
             units, revenue, cost = per_product[product_id]
             summary_params += [product_id, period, start, sign * units]
-            summary_params += [sign * revenue, sign * cost]
+            summary_params += [sign * int(revenue * 100), sign * int(cost * 100)]
     totals = [sum(f[i] for f in per_product.values()) for i in range(3)]
     daily_params = [day, order.pk % DailySalesTotal.SHARDS, sign, *(sign * t for t in totals)]
 
@@ -149,8 +149,9 @@ def _expected_summary_sql() -> tuple[str, tuple]:
     qs = _executed_lines().values("product_id", "day").annotate(**_figures())
     sql, params = qs.query.sql_with_params()
     return (
-        f"SELECT q.product_id, 'day' AS period, q.day AS period_start, q.units, q.revenue, "
-        f"q.cost FROM ({sql}) q",
+        f"SELECT q.product_id, 'day' AS period, q.day AS period_start, q.units, "
+        f"{_cents('q.revenue')} AS revenue_cents, {_cents('q.cost')} AS cost_cents "
+        f"FROM ({sql}) q",
         params,
     )
 
@@ -187,9 +188,10 @@ def _cents(column: str) -> str:
     return f"CAST(ROUND({column} * 100) AS BIGINT)"
 
 
-def _count_mismatches(cursor, expected: str, stored: str, keys, values) -> int:
-    """Rows in one table that the other lacks or holds with other figures (both ways)."""
-    cols = ", ".join([*keys, values[0], *(_cents(v) for v in values[1:])])
+def _count_mismatches(cursor, expected: str, stored: str, keys, values, money=()) -> int:
+    """Rows in one table that the other lacks or holds with other figures (both ways); the
+    `money` columns (decimals) are compared in cents."""
+    cols = ", ".join([*keys, *(_cents(v) if v in money else v for v in values)])
     not_empty = " OR ".join(f"{v} <> 0" for v in values)
     total = 0
     for first, second in (
@@ -230,18 +232,26 @@ def sales_summary_rebuild(*, dry_run: bool = False) -> RebuildResult:
             start = _start_of(period, "period_start")
             cursor.execute(
                 f"INSERT INTO {exp_summary} SELECT product_id, '{period}', {start}, SUM(units), "
-                f"SUM(revenue), SUM(cost) FROM {exp_summary} WHERE period = '{source}' "
+                f"SUM(revenue_cents), SUM(cost_cents) FROM {exp_summary} WHERE period = '{source}' "
                 f"GROUP BY product_id, {start}"
             )
         sql, params = _expected_daily_sql()
         cursor.execute(f"CREATE TEMPORARY TABLE {exp_daily} AS {sql}", params)
 
-        values = ("units", "revenue", "cost")
         summary_wrong = _count_mismatches(
-            cursor, exp_summary, summary, ("product_id", "period", "period_start"), values
+            cursor,
+            exp_summary,
+            summary,
+            ("product_id", "period", "period_start"),
+            ("units", "revenue_cents", "cost_cents"),
         )
         daily_wrong = _count_mismatches(
-            cursor, exp_daily, daily, ("date", "shard"), ("orders", *values)
+            cursor,
+            exp_daily,
+            daily,
+            ("date", "shard"),
+            ("orders", "units", "revenue", "cost"),
+            money=("revenue", "cost"),
         )
         if not dry_run and summary_wrong:
             cols = ", ".join(_q(c) for c in _SUMMARY_COLUMNS)

@@ -13,16 +13,24 @@ def _week_of(connection, column: str) -> str:
     return f"DATE({column}, 'weekday 0', '-6 days')"  # the Sunday ending the week, minus 6
 
 
+def summed_columns(summary) -> list[str]:
+    """The figures of a summary model's rows (units and money, however the model stores it)."""
+    keys = ("id", "product", "period", "period_start")
+    return [f.column for f in summary._meta.concrete_fields if f.name not in keys]
+
+
 def add_week_rows(apps, schema_editor):
     connection = schema_editor.connection
     summary = apps.get_model("analytics", "ProductSalesSummary")
     table = connection.ops.quote_name(summary._meta.db_table)
     week = _week_of(connection, "period_start")
+    figures = summed_columns(summary)
+    sums = ", ".join(f"SUM({c})" for c in figures)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE period = 'week'")  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {table} (product_id, period, period_start, units, revenue, cost) "  # noqa: S608
-            f"SELECT product_id, 'week', {week}, SUM(units), SUM(revenue), SUM(cost) "
+            f"INSERT INTO {table} (product_id, period, period_start, {', '.join(figures)}) "  # noqa: S608
+            f"SELECT product_id, 'week', {week}, {sums} "
             f"FROM {table} WHERE period = 'day' GROUP BY product_id, {week} "
             f"ORDER BY 3, 1"
         )

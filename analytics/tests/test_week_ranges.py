@@ -6,7 +6,6 @@ import importlib
 import random
 from collections import Counter
 from datetime import date, timedelta
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -162,9 +161,9 @@ def test_sales_summary_record_writes_the_iso_week_row():
     refund(refunded)
 
     weeks = ProductSalesSummary.objects.filter(product=tea, period="week")
-    assert {w.period_start: (w.units, w.revenue, w.cost) for w in weeks} == {
-        date(2026, 5, 25): (2, Decimal("10.00"), Decimal("4.00")),
-        monday: (3, Decimal("15.00"), Decimal("6.00")),
+    assert {w.period_start: (w.units, w.revenue_cents, w.cost_cents) for w in weeks} == {
+        date(2026, 5, 25): (2, 1000, 400),
+        monday: (3, 1500, 600),
     }
     months = ProductSalesSummary.objects.filter(product=tea, period="month")
     assert {m.period_start: m.units for m in months} == {date(2026, 5, 1): 2, monday: 3}
@@ -209,12 +208,12 @@ def test_sales_summary_record_writes_quarter_and_year_rows():
     executed_order([(tea, 1, "5.00", "2.00")], at=at(date(2027, 1, 1)))
 
     rows = ProductSalesSummary.objects.filter(product=tea, period__in=["quarter", "year"])
-    assert {(r.period, r.period_start): (r.units, r.revenue, r.cost) for r in rows} == {
-        ("quarter", date(2026, 1, 1)): (2, Decimal("10.00"), Decimal("4.00")),
-        ("quarter", date(2026, 4, 1)): (3, Decimal("15.00"), Decimal("6.00")),
-        ("quarter", date(2027, 1, 1)): (1, Decimal("5.00"), Decimal("2.00")),
-        ("year", date(2026, 1, 1)): (5, Decimal("25.00"), Decimal("10.00")),
-        ("year", date(2027, 1, 1)): (1, Decimal("5.00"), Decimal("2.00")),
+    assert {(r.period, r.period_start): (r.units, r.revenue_cents, r.cost_cents) for r in rows} == {
+        ("quarter", date(2026, 1, 1)): (2, 1000, 400),
+        ("quarter", date(2026, 4, 1)): (3, 1500, 600),
+        ("quarter", date(2027, 1, 1)): (1, 500, 200),
+        ("year", date(2026, 1, 1)): (5, 2500, 1000),
+        ("year", date(2027, 1, 1)): (1, 500, 200),
     }
     assert sales_summary_rebuild(dry_run=True).differences == 0
 
