@@ -1,10 +1,12 @@
 """The three report endpoints. Thin: validate the query, call a selector, shape the answer.
 
 The answers are shaped as plain dicts (money and percentages as two-place strings) rather than
-through serializer instances: a report may list every product, and this keeps it fast. The
-serializers in analytics.api.serializers document the same shapes in the OpenAPI schema.
+through serializer instances, and encoded by orjson: a report may list every product, and
+DRF's own JSON encoder took a quarter of the time of such a report. The serializers in
+analytics.api.serializers document the same shapes in the OpenAPI schema.
 """
 
+from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -19,10 +21,14 @@ def money(value) -> str:
     return f"{value:.2f}"
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+
+
 def cents(value: int) -> str:
     """Integer cents as money with two places (-150 -> "-1.50"), without a Decimal."""
-    units, rest = divmod(abs(value), 100)
-    return f"{'-' if value < 0 else ''}{units}.{rest:02d}"
+    if value < 0:
+        return "-" + cents(-value)
+    return f"{value // 100}.{_TWO_DIGITS[value % 100]}"
 
 
 DATE_PARAMS = [
@@ -42,6 +48,7 @@ ERRORS = {
 
 class ReportView(APIView):
     permission_classes = [IsAuthenticated, CanViewReports]
+    renderer_classes = [ORJSONRenderer]
     query_serializer_class = serializers.DateRangeSerializer
 
     def query(self, request) -> dict:
