@@ -58,8 +58,22 @@ class ProfitSummary:
         return (self.profit * 100 / self.revenue).quantize(Decimal("0.01"))
 
 
+class _InCents:
+    """`revenue` and `cost` as Decimals, from a subclass's `revenue_cents` and `cost_cents`."""
+
+    __slots__ = ()
+
+    @property
+    def revenue(self) -> Decimal:
+        return from_cents(self.revenue_cents)
+
+    @property
+    def cost(self) -> Decimal:
+        return from_cents(self.cost_cents)
+
+
 @dataclass(slots=True)
-class ProductSales:
+class ProductSales(_InCents):
     """One product's sales over a range; the shares are set by product_sales and
     category_sales."""
 
@@ -74,17 +88,9 @@ class ProductSales:
     percent_of_revenue: Decimal | None = None
     percent_of_category: Decimal | None = None
 
-    @property
-    def revenue(self) -> Decimal:
-        return from_cents(self.revenue_cents)
-
-    @property
-    def cost(self) -> Decimal:
-        return from_cents(self.cost_cents)
-
 
 @dataclass(slots=True)
-class CategorySales:
+class CategorySales(_InCents):
     """One category's sales over a range, with its products' (highest revenue first)."""
 
     category_id: int
@@ -98,14 +104,6 @@ class CategorySales:
     @property
     def profit_cents(self) -> int:
         return self.revenue_cents - self.cost_cents
-
-    @property
-    def revenue(self) -> Decimal:
-        return from_cents(self.revenue_cents)
-
-    @property
-    def cost(self) -> Decimal:
-        return from_cents(self.cost_cents)
 
     @property
     def profit(self) -> Decimal:
