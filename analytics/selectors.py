@@ -7,18 +7,20 @@ whose sum is exactly that range, adding and subtracting years, quarters, months,
 days (`_cover`): a calendar year is one row per product, the last 30 days a month less a day.
 So the cost of a report grows with the products sold, not with the number of order lines.
 
-Per-product figures come back as `ProductSales` (money in integer cents, with Decimal
-properties), which a report over every product builds and shapes several times faster than
-dicts of Decimals.
+Per-product figures come back as `ProductSales` tuples (money in integer cents and shares in
+hundredths of a percent, with Decimal properties): a report over every product builds and
+shapes them several times faster than objects or dicts of Decimals.
 """
 
 import heapq
 import operator
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import reduce
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -72,10 +74,42 @@ class _InCents:
         return from_cents(self.cost_cents)
 
 
-@dataclass(slots=True)
-class ProductSales(_InCents):
-    """One product's sales over a range; the shares are set by product_sales and
-    category_sales."""
+def hundredths(values: Sequence[int]) -> list[int]:
+    """Each value's share of their sum (integers: units or cents), in hundredths of a percent
+    (0 … 10000), adding up to exactly 10000; all zeros when the sum is zero.
+
+    Largest remainder method: every share is rounded down to the hundredth, and the hundredths
+    left over go to the values that lost most in the rounding (the first one on a tie).
+    """
+    total = sum(values)
+    if total <= 0:
+        return [0] * len(values)
+    scaled = [v * 10000 for v in values]  # in hundredths of a percent, times the total
+    floors = [s // total for s in scaled]
+    left = 10000 - sum(floors)
+    if left:
+        # sorted() is stable, also with reverse=True: the first value wins a tie.
+        remainders = [s % total for s in scaled]
+        for i in sorted(range(len(scaled)), key=remainders.__getitem__, reverse=True)[:left]:
+            floors[i] += 1
+    return floors
+
+
+# Hundredths of a percent as a Decimal out of 100 (1234 -> 12.34), and as the API's text.
+PERCENTS = tuple(from_cents(n) for n in range(10001))
+PERCENT_TEXTS = tuple(str(percent) for percent in PERCENTS)
+
+
+def shares(values: Sequence[int]) -> list[Decimal]:
+    """hundredths() as Decimals out of 100 with two places, adding up to exactly 100."""
+    return [PERCENTS[h] for h in hundredths(values)]
+
+
+class ProductSales(NamedTuple):
+    """One product's sales over a range, money in integer cents, and its shares in hundredths
+    of a percent: of all units and of all revenue (set by product_sales), of its category's
+    revenue (set by category_sales). Built straight from a row of sales_by_product: a report
+    may list every product, and a tuple is the cheapest row to build."""
 
     product_id: int
     product_name: str
@@ -84,21 +118,42 @@ class ProductSales(_InCents):
     units_sold: int
     revenue_cents: int
     cost_cents: int
-    percent_of_units: Decimal | None = None
-    percent_of_revenue: Decimal | None = None
-    percent_of_category: Decimal | None = None
+    units_share: int = 0
+    revenue_share: int = 0
+    category_share: int = 0
+
+    @property
+    def revenue(self) -> Decimal:
+        return from_cents(self.revenue_cents)
+
+    @property
+    def cost(self) -> Decimal:
+        return from_cents(self.cost_cents)
+
+    @property
+    def percent_of_units(self) -> Decimal:
+        return PERCENTS[self.units_share]
+
+    @property
+    def percent_of_revenue(self) -> Decimal:
+        return PERCENTS[self.revenue_share]
+
+    @property
+    def percent_of_category(self) -> Decimal:
+        return PERCENTS[self.category_share]
 
 
 @dataclass(slots=True)
 class CategorySales(_InCents):
-    """One category's sales over a range, with its products' (highest revenue first)."""
+    """One category's sales over a range, with its products' (highest revenue first);
+    revenue_share: of all revenue, in hundredths of a percent."""
 
     category_id: int
     category_name: str
     units_sold: int = 0
     revenue_cents: int = 0
     cost_cents: int = 0
-    percent_of_revenue: Decimal | None = None
+    revenue_share: int = 0
     products: list[ProductSales] = field(default_factory=list)
 
     @property
@@ -109,30 +164,10 @@ class CategorySales(_InCents):
     def profit(self) -> Decimal:
         return from_cents(self.profit_cents)
 
+    @property
+    def percent_of_revenue(self) -> Decimal:
+        return PERCENTS[self.revenue_share]
 
-def shares(values: list[int]) -> list[Decimal]:
-    """Each value's share of their sum (integers: units or cents), out of 100 with two places,
-    adding up to exactly 100.
-
-    Largest remainder method: every share is rounded down to the hundredth, and the hundredths
-    left over go to the values that lost most in the rounding (the first one on a tie).
-    All zeros when the sum is zero.
-    """
-    total = sum(values)
-    if total <= 0:
-        return [ZERO] * len(values)
-    scaled = [v * 10000 for v in values]  # in hundredths of a percent, times the total
-    floors = [s // total for s in scaled]
-    left = 10000 - sum(floors)
-    if left:
-        # sorted() is stable, also with reverse=True: the first value wins a tie.
-        remainders = [s % total for s in scaled]
-        for i in sorted(range(len(scaled)), key=remainders.__getitem__, reverse=True)[:left]:
-            floors[i] += 1
-    return [_PERCENTS[f] for f in floors]
-
-
-_PERCENTS = tuple(from_cents(n) for n in range(10001))  # 0.00 … 100.00, by hundredths
 
 # Roughly how many rows (products sold) one period's rows are, relative to each other:
 # measured on a year of 1,000,000 lines over 10,000 products, a day holds a quarter of the
@@ -277,15 +312,27 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
     return days
 
 
-def sales_by_product(
-    *, date_from: date | None = None, date_to: date | None = None
-) -> list[ProductSales]:
-    """Each product sold in the range, highest revenue first (then by id).
+def _summed(column: str) -> str:
+    """SQL summing an integer column of the summary, as a BIGINT.
+
+    PostgreSQL sums a BIGINT into a NUMERIC, a third slower over a report's rows than summing
+    doubles; a double holds every whole number of cents up to 2**53 (90 trillion in money)
+    exactly, so its sum is exact and goes back to BIGINT unchanged. SQLite sums integers in
+    64 bits already.
+    """
+    if connection.vendor == "postgresql":
+        return f"CAST(SUM(CAST({column} AS DOUBLE PRECISION)) AS BIGINT)"
+    return f"CAST(SUM({column}) AS BIGINT)"
+
+
+def sales_by_product(*, date_from: date | None = None, date_to: date | None = None) -> list:
+    """Each product sold in the range, highest revenue first (then by id), as plain tuples
+    (product_id, product_name, category_id, category_name, units, revenue cents, cost cents):
+    ProductSales' first fields, which product_sales and category_sales complete.
 
     One query: the summary rows are summed per product first (the rows `_summary_filter`
     subtracts with their sign turned), and only those sums are joined to the product and
     category names (a join before the sum would drag the names through every summary row).
-    Money is summed and comes back in integer cents.
     """
     added, subtracted = _summary_filter(date_from, date_to)
     if added is None:
@@ -304,13 +351,14 @@ def sales_by_product(
         rows = f"{rows} UNION ALL {negated} FROM ({minus}) m"  # noqa: S608
         params += minus_params
     product, category = Product._meta.db_table, Category._meta.db_table
+    units = _summed("units")
     # Only our own table names and the ORM's compiled SQL go into the string; values stay
     # parameters.
     query = (
         "SELECT s.product_id, p.name, p.category_id, c.name, s.units, s.revenue, s.cost "  # noqa: S608
-        "FROM (SELECT product_id, CAST(SUM(units) AS BIGINT) AS units, "
-        "CAST(SUM(revenue_cents) AS BIGINT) AS revenue, CAST(SUM(cost_cents) AS BIGINT) AS cost "
-        f"FROM ({rows}) r GROUP BY product_id HAVING SUM(units) > 0) s "
+        f"FROM (SELECT product_id, {units} AS units, {_summed('revenue_cents')} AS revenue, "
+        f"{_summed('cost_cents')} AS cost "
+        f"FROM ({rows}) r GROUP BY product_id HAVING {units} > 0) s "
         f"JOIN {product} p ON p.id = s.product_id JOIN {category} c ON c.id = p.category_id "
         "ORDER BY s.revenue DESC, s.product_id"
     )
@@ -327,7 +375,7 @@ def sales_by_product(
                 [REPORT_WORK_MEM],
             )
         cursor.execute(query, params)
-        return [ProductSales(*row) for row in cursor.fetchall()]
+        return cursor.fetchall()
 
 
 def product_sales(
@@ -335,50 +383,57 @@ def product_sales(
     date_from: date | None = None,
     date_to: date | None = None,
     limit: int | None = None,
-    rows: list[ProductSales] | None = None,
+    rows: list | None = None,
 ) -> list[ProductSales]:
-    """sales_by_product with percent_of_units and percent_of_revenue set (of all products
-    sold, also when `limit` keeps only the first ones). `rows`: an already fetched
-    sales_by_product."""
+    """Each product sold in the range, highest revenue first, with its units_share and
+    revenue_share of all products sold (also when `limit` keeps only the first ones).
+    `rows`: an already fetched sales_by_product."""
     if rows is None:
         rows = sales_by_product(date_from=date_from, date_to=date_to)
-    unit_shares = shares([r.units_sold for r in rows])
-    revenue_shares = shares([r.revenue_cents for r in rows])
-    for row, units, revenue in zip(rows, unit_shares, revenue_shares, strict=True):
-        row.percent_of_units, row.percent_of_revenue = units, revenue
-    return rows[:limit] if limit is not None else rows
+    units = hundredths([row[4] for row in rows])
+    revenue = hundredths([row[5] for row in rows])
+    if limit is not None:
+        rows = rows[:limit]
+    return [ProductSales(*row, u, r) for row, u, r in zip(rows, units, revenue, strict=False)]
 
 
 def category_sales(
     *,
     date_from: date | None = None,
     date_to: date | None = None,
-    rows: list[ProductSales] | None = None,
+    rows: list | None = None,
 ) -> list[CategorySales]:
-    """Each category with sales in the range, highest revenue first (then by name), its
-    percent_of_revenue set, and its products with their percent_of_category. Grouped from
-    sales_by_product's per-product sums (already summed in the database)."""
+    """Each category with sales in the range, highest revenue first (then by name), with its
+    revenue_share, and its products (highest revenue first) with their category_share.
+    Grouped from sales_by_product's per-product sums (already summed in the database).
+    `rows`: an already fetched sales_by_product."""
     if rows is None:
         rows = sales_by_product(date_from=date_from, date_to=date_to)
-    categories: dict[int, CategorySales] = {}
+    members: dict[int, list] = {}
     for row in rows:  # highest revenue first, so each category's products are in order too
-        category = categories.get(row.category_id)
-        if category is None:
-            category = categories[row.category_id] = CategorySales(
-                row.category_id, row.category_name
+        members.setdefault(row[2], []).append(row)
+    categories = []
+    for category_id, products in members.items():
+        revenue = [row[5] for row in products]
+        categories.append(
+            CategorySales(
+                category_id,
+                products[0][3],
+                units_sold=sum(row[4] for row in products),
+                revenue_cents=sum(revenue),
+                cost_cents=sum(row[6] for row in products),
+                products=[
+                    ProductSales(*row, category_share=share)
+                    for row, share in zip(products, hundredths(revenue), strict=True)
+                ],
             )
-        category.units_sold += row.units_sold
-        category.revenue_cents += row.revenue_cents
-        category.cost_cents += row.cost_cents
-        category.products.append(row)
-    result = sorted(categories.values(), key=lambda c: (-c.revenue_cents, c.category_name))
-    for category, share in zip(result, shares([c.revenue_cents for c in result]), strict=True):
-        category.percent_of_revenue = share
-        products = category.products
-        parts = shares([p.revenue_cents for p in products])
-        for product, part in zip(products, parts, strict=True):
-            product.percent_of_category = part
-    return result
+        )
+    categories.sort(key=lambda c: (-c.revenue_cents, c.category_name))
+    for category, share in zip(
+        categories, hundredths([c.revenue_cents for c in categories]), strict=True
+    ):
+        category.revenue_share = share
+    return categories
 
 
 def low_stock_products(*, threshold: int | None = None, limit: int | None = None):

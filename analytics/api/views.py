@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from analytics import selectors
 from analytics.api import serializers
 from analytics.api.permissions import CanViewReports
+from analytics.selectors import PERCENT_TEXTS
 
 
 def money(value) -> str:
@@ -26,9 +27,9 @@ _TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
 
 def cents(value: int) -> str:
     """Integer cents as money with two places (-150 -> "-1.50"), without a Decimal."""
-    if value < 0:
-        return "-" + cents(-value)
-    return f"{value // 100}.{_TWO_DIGITS[value % 100]}"
+    if value >= 0:
+        return f"{value // 100}.{_TWO_DIGITS[value % 100]}"
+    return "-" + cents(-value)
 
 
 DATE_PARAMS = [
@@ -99,8 +100,8 @@ class ProductSalesView(ReportView):
                         "product_name": r.product_name,
                         "units_sold": r.units_sold,
                         "revenue": cents(r.revenue_cents),
-                        "percent_of_units": str(r.percent_of_units),
-                        "percent_of_revenue": str(r.percent_of_revenue),
+                        "percent_of_units": PERCENT_TEXTS[r.units_share],
+                        "percent_of_revenue": PERCENT_TEXTS[r.revenue_share],
                     }
                     for r in rows
                 ]
@@ -126,14 +127,14 @@ class CategorySalesView(ReportView):
                         "units_sold": c.units_sold,
                         "revenue": cents(c.revenue_cents),
                         "profit": cents(c.profit_cents),
-                        "percent_of_revenue": str(c.percent_of_revenue),
+                        "percent_of_revenue": PERCENT_TEXTS[c.revenue_share],
                         "products": [
                             {
                                 "product_id": p.product_id,
                                 "product_name": p.product_name,
                                 "units_sold": p.units_sold,
                                 "revenue": cents(p.revenue_cents),
-                                "percent_of_category": str(p.percent_of_category),
+                                "percent_of_category": PERCENT_TEXTS[p.category_share],
                             }
                             for p in c.products
                         ],
