@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import reduce
+from functools import cached_property, reduce
 from typing import NamedTuple
 
 from django.conf import settings
@@ -143,10 +143,12 @@ class ProductSales(NamedTuple):
         return PERCENTS[self.category_share]
 
 
-@dataclass(slots=True)
+@dataclass
 class CategorySales(_InCents):
-    """One category's sales over a range, with its products' (highest revenue first);
-    revenue_share: of all revenue, in hundredths of a percent."""
+    """One category's sales over a range; revenue_share: of all revenue, in hundredths of a
+    percent. `rows`: its products' rows of sales_by_product (highest revenue first) and
+    `shares`: each one's share of the category's revenue, which `products` makes into
+    ProductSales when asked (the API shapes the rows straight away)."""
 
     category_id: int
     category_name: str
@@ -154,7 +156,8 @@ class CategorySales(_InCents):
     revenue_cents: int = 0
     cost_cents: int = 0
     revenue_share: int = 0
-    products: list[ProductSales] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list, repr=False)
+    shares: list[int] = field(default_factory=list, repr=False)
 
     @property
     def profit_cents(self) -> int:
@@ -167,6 +170,13 @@ class CategorySales(_InCents):
     @property
     def percent_of_revenue(self) -> Decimal:
         return PERCENTS[self.revenue_share]
+
+    @cached_property
+    def products(self) -> list[ProductSales]:
+        return [
+            ProductSales(*row, category_share=share)
+            for row, share in zip(self.rows, self.shares, strict=True)
+        ]
 
 
 # Roughly how many rows (products sold) one period's rows are, relative to each other:
@@ -378,38 +388,43 @@ def sales_by_product(*, date_from: date | None = None, date_to: date | None = No
         return cursor.fetchall()
 
 
+def product_shares(rows: list[tuple]) -> tuple[list[int], list[int]]:
+    """Each row of sales_by_product's share of all units and of all revenue, in hundredths of
+    a percent: (units shares, revenue shares)."""
+    return hundredths([row[4] for row in rows]), hundredths([row[5] for row in rows])
+
+
 def product_sales(
     *,
     date_from: date | None = None,
     date_to: date | None = None,
     limit: int | None = None,
-    rows: list | None = None,
+    rows: list[tuple] | None = None,
 ) -> list[ProductSales]:
     """Each product sold in the range, highest revenue first, with its units_share and
     revenue_share of all products sold (also when `limit` keeps only the first ones).
     `rows`: an already fetched sales_by_product."""
     if rows is None:
         rows = sales_by_product(date_from=date_from, date_to=date_to)
-    units = hundredths([row[4] for row in rows])
-    revenue = hundredths([row[5] for row in rows])
-    if limit is not None:
-        rows = rows[:limit]
-    return [ProductSales(*row, u, r) for row, u, r in zip(rows, units, revenue, strict=False)]
+    units, revenue = product_shares(rows)
+    return [
+        ProductSales(*row, u, r) for row, u, r in zip(rows[:limit], units, revenue, strict=False)
+    ]
 
 
 def category_sales(
     *,
     date_from: date | None = None,
     date_to: date | None = None,
-    rows: list | None = None,
+    rows: list[tuple] | None = None,
 ) -> list[CategorySales]:
     """Each category with sales in the range, highest revenue first (then by name), with its
-    revenue_share, and its products (highest revenue first) with their category_share.
-    Grouped from sales_by_product's per-product sums (already summed in the database).
+    revenue_share, its products' rows and their shares of its revenue. Grouped from
+    sales_by_product's per-product sums (already summed in the database).
     `rows`: an already fetched sales_by_product."""
     if rows is None:
         rows = sales_by_product(date_from=date_from, date_to=date_to)
-    members: dict[int, list] = {}
+    members: dict[int, list[tuple]] = {}
     for row in rows:  # highest revenue first, so each category's products are in order too
         members.setdefault(row[2], []).append(row)
     categories = []
@@ -422,10 +437,8 @@ def category_sales(
                 units_sold=sum(row[4] for row in products),
                 revenue_cents=sum(revenue),
                 cost_cents=sum(row[6] for row in products),
-                products=[
-                    ProductSales(*row, category_share=share)
-                    for row, share in zip(products, hundredths(revenue), strict=True)
-                ],
+                rows=products,
+                shares=hundredths(revenue),
             )
         )
     categories.sort(key=lambda c: (-c.revenue_cents, c.category_name))

@@ -91,22 +91,41 @@ class ProductSalesView(ReportView):
         description="Each product sold in the range, highest revenue first.",
     )
     def get(self, request):
-        rows = selectors.product_sales(**self.query(request))
+        query = self.query(request)
+        limit = query.pop("limit", None)
+        rows = selectors.sales_by_product(**query)
+        units_shares, revenue_shares = selectors.product_shares(rows)  # of all rows
         return Response(
-            {
-                "results": [
-                    {
-                        "product_id": r.product_id,
-                        "product_name": r.product_name,
-                        "units_sold": r.units_sold,
-                        "revenue": cents(r.revenue_cents),
-                        "percent_of_units": PERCENT_TEXTS[r.units_share],
-                        "percent_of_revenue": PERCENT_TEXTS[r.revenue_share],
-                    }
-                    for r in rows
-                ]
-            }
+            {"results": list(_product_results(rows[:limit], units_shares, revenue_shares))}
         )
+
+
+def _product_results(rows, units_shares, revenue_shares):
+    """The product-sales answer's objects, shaped straight from sales_by_product's tuples (a
+    report may list every product)."""
+    for row, units_share, revenue_share in zip(rows, units_shares, revenue_shares, strict=False):
+        product_id, product_name, _, _, units_sold, revenue_cents, _ = row
+        yield {
+            "product_id": product_id,
+            "product_name": product_name,
+            "units_sold": units_sold,
+            "revenue": cents(revenue_cents),
+            "percent_of_units": PERCENT_TEXTS[units_share],
+            "percent_of_revenue": PERCENT_TEXTS[revenue_share],
+        }
+
+
+def _category_products(category: selectors.CategorySales):
+    """A category's products in the category-sales answer, from its sales_by_product rows."""
+    for row, share in zip(category.rows, category.shares, strict=True):
+        product_id, product_name, _, _, units_sold, revenue_cents, _ = row
+        yield {
+            "product_id": product_id,
+            "product_name": product_name,
+            "units_sold": units_sold,
+            "revenue": cents(revenue_cents),
+            "percent_of_category": PERCENT_TEXTS[share],
+        }
 
 
 class CategorySalesView(ReportView):
@@ -128,16 +147,7 @@ class CategorySalesView(ReportView):
                         "revenue": cents(c.revenue_cents),
                         "profit": cents(c.profit_cents),
                         "percent_of_revenue": PERCENT_TEXTS[c.revenue_share],
-                        "products": [
-                            {
-                                "product_id": p.product_id,
-                                "product_name": p.product_name,
-                                "units_sold": p.units_sold,
-                                "revenue": cents(p.revenue_cents),
-                                "percent_of_category": PERCENT_TEXTS[p.category_share],
-                            }
-                            for p in c.products
-                        ],
+                        "products": list(_category_products(c)),
                     }
                     for c in rows
                 ]
