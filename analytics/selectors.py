@@ -335,10 +335,13 @@ def _summed(column: str) -> str:
     return f"CAST(SUM({column}) AS BIGINT)"
 
 
-def sales_by_product(*, date_from: date | None = None, date_to: date | None = None) -> list:
+def sales_by_product(
+    *, date_from: date | None = None, date_to: date | None = None, category_names: bool = True
+) -> list[tuple]:
     """Each product sold in the range, highest revenue first (then by id), as plain tuples
     (product_id, product_name, category_id, category_name, units, revenue cents, cost cents):
-    ProductSales' first fields, which product_sales and category_sales complete.
+    ProductSales' first fields, which product_sales and category_sales complete. Without
+    `category_names`, category_name is None (and the category table is not read).
 
     One query: the summary rows are summed per product first (the rows `_summary_filter`
     subtracts with their sign turned), and only those sums are joined to the product and
@@ -360,17 +363,20 @@ def sales_by_product(*, date_from: date | None = None, date_to: date | None = No
         negated = "SELECT product_id, -units, -revenue_cents, -cost_cents"
         rows = f"{rows} UNION ALL {negated} FROM ({minus}) m"  # noqa: S608
         params += minus_params
-    product, category = Product._meta.db_table, Category._meta.db_table
+    category_name, joins = "NULL", f"JOIN {Product._meta.db_table} p ON p.id = s.product_id"
+    if category_names:
+        category_name = "c.name"
+        joins += f" JOIN {Category._meta.db_table} c ON c.id = p.category_id"
     units = _summed("units")
     # Only our own table names and the ORM's compiled SQL go into the string; values stay
     # parameters.
     query = (
-        "SELECT s.product_id, p.name, p.category_id, c.name, s.units, s.revenue, s.cost "  # noqa: S608
+        f"SELECT s.product_id, p.name, p.category_id, {category_name}, "  # noqa: S608
+        "s.units, s.revenue, s.cost "
         f"FROM (SELECT product_id, {units} AS units, {_summed('revenue_cents')} AS revenue, "
         f"{_summed('cost_cents')} AS cost "
         f"FROM ({rows}) r GROUP BY product_id HAVING {units} > 0) s "
-        f"JOIN {product} p ON p.id = s.product_id JOIN {category} c ON c.id = p.category_id "
-        "ORDER BY s.revenue DESC, s.product_id"
+        f"{joins} ORDER BY s.revenue DESC, s.product_id"
     )
     postgres = connection.vendor == "postgresql"
     with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:

@@ -93,7 +93,7 @@ class ProductSalesView(ReportView):
     def get(self, request):
         query = self.query(request)
         limit = query.pop("limit", None)
-        rows = selectors.sales_by_product(**query)
+        rows = selectors.sales_by_product(**query, category_names=False)
         units_shares, revenue_shares = selectors.product_shares(rows)  # of all rows
         return Response(
             {"results": list(_product_results(rows[:limit], units_shares, revenue_shares))}
