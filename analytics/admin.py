@@ -108,13 +108,13 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "date_to": date_to,
             "query": f"date_from={date_from.isoformat()}&date_to={date_to.isoformat()}",
             "summary": summary,
-            "top_products": data["products"][:10],
-            "product_count": len(data["products"]),
+            "top_products": data["products"],
+            "product_count": data["product_count"],
             "categories": [
                 {
                     "category": c,
-                    "shown": c.products[:CATEGORY_PRODUCTS_SHOWN],
-                    "hidden": max(0, len(c.products) - CATEGORY_PRODUCTS_SHOWN),
+                    "shown": c.first_products(CATEGORY_PRODUCTS_SHOWN),
+                    "hidden": max(0, len(c.rows) - CATEGORY_PRODUCTS_SHOWN),
                 }
                 for c in categories
             ],
@@ -128,7 +128,7 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 title=f"Revenue and profit per day, {date_from} to {date_to}",
             ),
             "products_chart": charts.bar_chart(
-                items=[(p.product_name, p.revenue) for p in data["products"][:10]],
+                items=[(p.product_name, p.revenue) for p in data["products"]],
                 title="Top 10 products by revenue",
             ),
             "categories_chart": charts.donut_chart(

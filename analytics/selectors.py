@@ -173,9 +173,13 @@ class CategorySales(_InCents):
 
     @cached_property
     def products(self) -> list[ProductSales]:
+        return self.first_products(len(self.rows))
+
+    def first_products(self, count: int) -> list[ProductSales]:
+        """The first `count` of its products (the best sellers), built alone."""
         return [
             ProductSales(*row, category_share=share)
-            for row, share in zip(self.rows, self.shares, strict=True)
+            for row, share in zip(self.rows[:count], self.shares, strict=False)
         ]
 
 
@@ -468,14 +472,18 @@ def low_stock_products(*, threshold: int | None = None, limit: int | None = None
     return qs[:limit] if limit is not None else qs
 
 
-def dashboard(*, date_from: date, date_to: date, low_stock_limit: int = 20) -> dict:
-    """Everything the Analysts' dashboard shows, in five queries: summary, days, products
-    (with shares, all of them), categories (with per-product shares), low stock."""
+def dashboard(
+    *, date_from: date, date_to: date, top_products: int = 10, low_stock_limit: int = 20
+) -> dict:
+    """Everything the Analysts' dashboard shows, in five queries: summary, days, the top
+    products (with their shares of all products) and how many products sold, categories
+    (with per-product shares), low stock."""
     rows = sales_by_product(date_from=date_from, date_to=date_to)
     return {
         "summary": profit_summary(date_from=date_from, date_to=date_to),
         "days": sales_per_day(date_from=date_from, date_to=date_to),
-        "products": product_sales(rows=rows),
+        "products": product_sales(rows=rows, limit=top_products),
+        "product_count": len(rows),
         "categories": category_sales(rows=rows),
         "low_stock": list(low_stock_products(limit=low_stock_limit)),
     }
