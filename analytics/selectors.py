@@ -60,20 +60,6 @@ class ProfitSummary:
         return (self.profit * 100 / self.revenue).quantize(Decimal("0.01"))
 
 
-class _InCents:
-    """`revenue` and `cost` as Decimals, from a subclass's `revenue_cents` and `cost_cents`."""
-
-    __slots__ = ()
-
-    @property
-    def revenue(self) -> Decimal:
-        return from_cents(self.revenue_cents)
-
-    @property
-    def cost(self) -> Decimal:
-        return from_cents(self.cost_cents)
-
-
 def hundredths(values: Sequence[int]) -> list[int]:
     """Each value's share of their sum (integers: units or cents), in hundredths of a percent
     (0 … 10000), adding up to exactly 10000; all zeros when the sum is zero.
@@ -144,7 +130,7 @@ class ProductSales(NamedTuple):
 
 
 @dataclass
-class CategorySales(_InCents):
+class CategorySales:
     """One category's sales over a range; revenue_share: of all revenue, in hundredths of a
     percent. `rows`: its products' rows of sales_by_product (highest revenue first) and
     `shares`: each one's share of the category's revenue, which `products` makes into
@@ -158,6 +144,9 @@ class CategorySales(_InCents):
     revenue_share: int = 0
     rows: list[tuple] = field(default_factory=list, repr=False)
     shares: list[int] = field(default_factory=list, repr=False)
+
+    revenue = ProductSales.revenue  # as Decimals, from revenue_cents and cost_cents
+    cost = ProductSales.cost
 
     @property
     def profit_cents(self) -> int:
