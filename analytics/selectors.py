@@ -419,20 +419,22 @@ def category_sales(
 ) -> list[CategorySales]:
     """Each category with sales in the range, highest revenue first (then by name), with its
     revenue_share, its products' rows and their shares of its revenue. Grouped from
-    sales_by_product's per-product sums (already summed in the database).
+    sales_by_product's per-product sums (already summed in the database); the categories'
+    names in one more query, rather than one per product row.
     `rows`: an already fetched sales_by_product."""
     if rows is None:
-        rows = sales_by_product(date_from=date_from, date_to=date_to)
+        rows = sales_by_product(date_from=date_from, date_to=date_to, category_names=False)
     members: dict[int, list[tuple]] = {}
     for row in rows:  # highest revenue first, so each category's products are in order too
         members.setdefault(row[2], []).append(row)
+    names = dict(Category.objects.filter(pk__in=members).values_list("pk", "name"))
     categories = []
     for category_id, products in members.items():
         revenue = [row[5] for row in products]
         categories.append(
             CategorySales(
                 category_id,
-                products[0][3],
+                names[category_id],
                 units_sold=sum(row[4] for row in products),
                 revenue_cents=sum(revenue),
                 cost_cents=sum(row[6] for row in products),
@@ -464,9 +466,9 @@ def low_stock_products(*, threshold: int | None = None, limit: int | None = None
 def dashboard(
     *, date_from: date, date_to: date, top_products: int = 10, low_stock_limit: int = 20
 ) -> dict:
-    """Everything the Analysts' dashboard shows, in five queries: summary, days, the top
-    products (with their shares of all products) and how many products sold, categories
-    (with per-product shares), low stock."""
+    """Everything the Analysts' dashboard shows: summary, days, the top products (with their
+    shares of all products) and how many products sold, categories (with per-product shares),
+    low stock. The per-product sums are queried once for both products and categories."""
     rows = sales_by_product(date_from=date_from, date_to=date_to)
     return {
         "summary": profit_summary(date_from=date_from, date_to=date_to),
