@@ -7,9 +7,10 @@ whose sum is exactly that range, adding and subtracting years, quarters, months,
 days (`_cover`): a calendar year is one row per product, the last 30 days a month less a day.
 So the cost of a report grows with the products sold, not with the number of order lines.
 
-Per-product figures come back as `ProductSales` tuples (money in integer cents and shares in
-hundredths of a percent, with Decimal properties): a report over every product builds and
-shapes them several times faster than objects or dicts of Decimals.
+Per-product figures are integers (money in cents, shares in hundredths of a percent): the API
+shapes its answers straight from sales_by_product's tuples and their shares, and the admin gets
+`ProductSales` named tuples (with Decimal properties) for what it shows. A report may list
+every product; building an object per product was a sixth of its time.
 """
 
 import heapq
