@@ -91,41 +91,37 @@ class ProductSalesView(ReportView):
         description="Each product sold in the range, highest revenue first.",
     )
     def get(self, request):
-        query = self.query(request)
-        limit = query.pop("limit", None)
-        rows = selectors.sales_by_product(**query, category_names=False)
-        units_shares, revenue_shares = selectors.product_shares(rows)  # of all rows
-        return Response(
-            {"results": list(_product_results(rows[:limit], units_shares, revenue_shares))}
+        rows, units_shares, revenue_shares = selectors.product_sales_rows(
+            **self.query(request), category_names=False
         )
+        results = []
+        for row, units_share, revenue_share in zip(rows, units_shares, revenue_shares, strict=True):
+            product = _product_fields(row)
+            product["percent_of_units"] = PERCENT_TEXTS[units_share]
+            product["percent_of_revenue"] = PERCENT_TEXTS[revenue_share]
+            results.append(product)
+        return Response({"results": results})
 
 
-def _product_results(rows, units_shares, revenue_shares):
-    """The product-sales answer's objects, shaped straight from sales_by_product's tuples (a
-    report may list every product)."""
-    for row, units_share, revenue_share in zip(rows, units_shares, revenue_shares, strict=False):
-        product_id, product_name, _, _, units_sold, revenue_cents, _ = row
-        yield {
-            "product_id": product_id,
-            "product_name": product_name,
-            "units_sold": units_sold,
-            "revenue": cents(revenue_cents),
-            "percent_of_units": PERCENT_TEXTS[units_share],
-            "percent_of_revenue": PERCENT_TEXTS[revenue_share],
-        }
+def _product_fields(row: tuple) -> dict:
+    """What every product object of the sales answers carries, from one of sales_by_product's
+    tuples (shaped straight from them: a report may list every product)."""
+    product_id, product_name, _, _, units_sold, revenue_cents, _ = row
+    return {
+        "product_id": product_id,
+        "product_name": product_name,
+        "units_sold": units_sold,
+        "revenue": cents(revenue_cents),
+    }
 
 
-def _category_products(category: selectors.CategorySales):
-    """A category's products in the category-sales answer, from its sales_by_product rows."""
+def _category_products(category: selectors.CategorySales) -> list[dict]:
+    products = []
     for row, share in zip(category.rows, category.shares, strict=True):
-        product_id, product_name, _, _, units_sold, revenue_cents, _ = row
-        yield {
-            "product_id": product_id,
-            "product_name": product_name,
-            "units_sold": units_sold,
-            "revenue": cents(revenue_cents),
-            "percent_of_category": PERCENT_TEXTS[share],
-        }
+        product = _product_fields(row)
+        product["percent_of_category"] = PERCENT_TEXTS[share]
+        products.append(product)
+    return products
 
 
 class CategorySalesView(ReportView):
@@ -147,7 +143,7 @@ class CategorySalesView(ReportView):
                         "revenue": cents(c.revenue_cents),
                         "profit": cents(c.profit_cents),
                         "percent_of_revenue": PERCENT_TEXTS[c.revenue_share],
-                        "products": list(_category_products(c)),
+                        "products": _category_products(c),
                     }
                     for c in rows
                 ]

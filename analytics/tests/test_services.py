@@ -263,3 +263,33 @@ def test_seed_analytics_builds_the_summary_of_seeded_orders():
     assert "Sales summary built" in out.getvalue()
     assert selectors.profit_summary().units_sold == 3
     assert sales_summary_rebuild(dry_run=True).differences == 0
+
+
+def test_per_product_sums_are_exact_to_the_cent_for_large_figures():
+    """The sums run in doubles on PostgreSQL: whole cents below 2**53 must come back exact
+    (a double rounds 4,000,000,000,000,001 + 3 only if the sum is done in less precision)."""
+    product = ProductFactory()
+    period = ProductSalesSummary.Period
+    rows = [
+        (period.YEAR, date(2026, 1, 1), 3, 4_000_000_000_000_004, 2_000_000_000_000_002),
+        (period.DAY, date(2026, 3, 2), 1, 4_000_000_000_000_001, 2_000_000_000_000_001),
+        (period.DAY, date(2026, 3, 3), 2, 3, 1),
+    ]
+    for kind, start, units, revenue, cost in rows:
+        ProductSalesSummary.objects.create(
+            product=product,
+            period=kind,
+            period_start=start,
+            units=units,
+            revenue_cents=revenue,
+            cost_cents=cost,
+        )
+
+    [row] = selectors.product_sales(date_from=date(2026, 3, 2), date_to=date(2026, 3, 3))
+
+    assert (row.units_sold, row.revenue_cents, row.cost_cents) == (
+        3,
+        4_000_000_000_000_004,
+        2_000_000_000_000_002,
+    )
+    assert row.revenue == Decimal("40000000000000.04")
