@@ -1,7 +1,8 @@
 """The sales summary the reports read, kept in step with executions and refunds.
 
 `ProductSalesSummary` holds, per product, one row per day, and the same figures rolled up per ISO
-week (Monday start), month, quarter and year, so a report over any date range adds and
+week (Monday start), half month (the 1st to the 15th, the 16th to the month's end), month,
+quarter and year, so a report over any date range adds and
 subtracts the fewest of them that cover it exactly (a year, or a month less a day, say): its
 cost grows with the products sold, not with the number of order lines.
 `DailySalesTotal` holds the day's totals over all products, with the executed-orders count
@@ -23,13 +24,14 @@ class ProductSalesSummary(models.Model):
         WEEK = "week", "Week"
         QUARTER = "quarter", "Quarter"
         YEAR = "year", "Year"
+        HALF_MONTH = "half", "Half month"
 
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.CASCADE, related_name="sales_summary"
     )
     period = models.CharField(max_length=7, choices=Period.choices)
-    # The day, the Monday of the ISO week, or the first day of the month, quarter or year,
-    # in settings.TIME_ZONE.
+    # The day, the Monday of the ISO week, the 1st or 16th of the month for a half month, or
+    # the first day of the month, quarter or year, in settings.TIME_ZONE.
     period_start = models.DateField()
     units = models.BigIntegerField(default=0)
     # In cents: the reports sum tens of thousands of these per request, and PostgreSQL sums

@@ -57,6 +57,7 @@ def period_starts(day: date) -> dict[str, date]:
     return {
         Period.DAY: day,
         Period.WEEK: day - timedelta(days=day.weekday()),  # the ISO week's Monday
+        Period.HALF_MONTH: day.replace(day=1 if day.day <= 15 else 16),
         Period.MONTH: day.replace(day=1),
         Period.QUARTER: day.replace(month=day.month - (day.month - 1) % 3, day=1),
         Period.YEAR: day.replace(month=1, day=1),
@@ -171,7 +172,14 @@ def _expected_daily_sql() -> tuple[str, tuple]:
 
 
 def _start_of(period: str, column: str) -> str:
-    """SQL for the start of the week, month, quarter or year holding a date column, as a date."""
+    """SQL for the start of the week, half month, month, quarter or year holding a date column,
+    as a date."""
+    if period == "half":  # the month's 1st, or its 16th from the 16th on
+        month, day = _start_of("month", column), f"CAST(STRFTIME('%d', {column}) AS INTEGER)"
+        if connection.vendor == "postgresql":
+            day = f"EXTRACT(DAY FROM {column})"
+            return f"CASE WHEN {day} <= 15 THEN {month} ELSE {month} + 15 END"
+        return f"CASE WHEN {day} <= 15 THEN {month} ELSE DATE({month}, '+15 days') END"
     if connection.vendor == "postgresql":
         return f"CAST(DATE_TRUNC('{period}', {column}) AS date)"
     return {
@@ -222,9 +230,10 @@ def sales_summary_rebuild(*, dry_run: bool = False) -> RebuildResult:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         sql, params = _expected_summary_sql()
         cursor.execute(f"CREATE TEMPORARY TABLE {exp_summary} AS {sql}", params)
-        # Each longer period rolled up from the day rows (weeks) or the month rows.
+        # Each longer period rolled up from the day rows (weeks, half months) or the month rows.
         for period, source in (
             ("week", "day"),
+            ("half", "day"),
             ("month", "day"),
             ("quarter", "month"),
             ("year", "month"),

@@ -1,5 +1,6 @@
-"""Week, quarter and year rows in the summary, and ranges read as the fewest rows that sum to
-exactly the range: figures checked against sums computed independently from the order lines."""
+"""Week, half-month, quarter and year rows in the summary, and ranges read as the fewest rows
+that sum to exactly the range: figures checked against sums computed independently from the
+order lines."""
 
 import calendar
 import importlib
@@ -22,6 +23,7 @@ from orders.models import Order
 pytestmark = pytest.mark.django_db
 week_migration = importlib.import_module("analytics.migrations.0003_week_period")
 year_migration = importlib.import_module("analytics.migrations.0004_quarter_and_year_periods")
+half_migration = importlib.import_module("analytics.migrations.0006_half_month_period")
 
 RANGES = [
     (date(2026, 3, 17), date(2026, 9, 12)),  # mid-month to mid-month
@@ -43,7 +45,10 @@ RANGES = [
 def covered_days(row) -> list[date]:
     start, period = row.period_start, row.period
     months = {"month": 1, "quarter": 3, "year": 12}.get(period)
-    if months is None:
+    if period == "half":  # the 1st to the 15th, or the 16th to the month's last day
+        last = 15 if start.day == 1 else calendar.monthrange(start.year, start.month)[1]
+        length = last - start.day + 1
+    elif months is None:
         length = {"day": 1, "week": 7}[period]
     else:
         length = sum(
@@ -108,19 +113,26 @@ def test_summary_filter_covers_each_day_of_the_range_once():
         [("month", date(2026, 12, 1))],
         [("day", date(2026, 12, 1))],
     ]
-    # Tuesday 17 March to Saturday 12 September: the second and third quarters; the weeks of
-    # Monday 16 and 23 March and the days 30–31 March, less 16 March; less the weeks of 14 and
-    # 21 September and the days 13 and 28–30 September.
+    # Tuesday 17 March to Saturday 12 September: the second half of March less its first day
+    # (16 March), the second and third quarters, less the second half of September and the
+    # days 13–15 September.
     added, subtracted = read_rows(date(2026, 3, 17), date(2026, 9, 12))
-    assert Counter(r.period for r in added) == {"quarter": 2, "week": 2, "day": 2}
+    assert sorted((r.period, r.period_start.isoformat()) for r in added) == [
+        ("half", "2026-03-16"),
+        ("quarter", "2026-04-01"),
+        ("quarter", "2026-07-01"),
+    ]
     assert sorted((r.period, r.period_start.isoformat()) for r in subtracted) == [
         ("day", "2026-03-16"),
         ("day", "2026-09-13"),
-        ("day", "2026-09-28"),
-        ("day", "2026-09-29"),
-        ("day", "2026-09-30"),
-        ("week", "2026-09-14"),
-        ("week", "2026-09-21"),
+        ("day", "2026-09-14"),
+        ("day", "2026-09-15"),
+        ("half", "2026-09-16"),
+    ]
+    # 1 to 12 April: the first half of April less three days, not a week and five days.
+    assert rows(date(2026, 4, 1), date(2026, 4, 12)) == [
+        [("half", date(2026, 4, 1))],
+        [("day", date(2026, 4, 13)), ("day", date(2026, 4, 14)), ("day", date(2026, 4, 15))],
     ]
 
 
@@ -239,3 +251,49 @@ def test_quarter_and_year_migration_rolls_existing_month_rows_up():
     assert sales_summary_rebuild(dry_run=True).differences == 0
     year_migration.remove_rows(apps, SimpleNamespace(connection=connection))
     assert not longer.exists()
+
+
+def test_sales_summary_record_writes_half_month_rows():
+    tea = ProductFactory()
+    executed_order([(tea, 2, "5.00", "2.00")], at=at(date(2026, 2, 15)))
+    executed_order([(tea, 3, "5.00", "2.00")], at=at(date(2026, 2, 16)))
+    executed_order([(tea, 1, "5.00", "2.00")], at=at(date(2026, 2, 28)))
+    refund(executed_order([(tea, 4, "5.00", "2.00")], at=at(date(2026, 3, 1))))
+
+    halves = ProductSalesSummary.objects.filter(product=tea, period="half")
+    assert {h.period_start: (h.units, h.revenue_cents, h.cost_cents) for h in halves} == {
+        date(2026, 2, 1): (2, 1000, 400),
+        date(2026, 2, 16): (4, 2000, 800),
+        date(2026, 3, 1): (0, 0, 0),  # refunded: the row stays, at zero
+    }
+    sold = selectors.product_sales(date_from=date(2026, 2, 16), date_to=date(2026, 3, 10))
+    assert [(p.product_id, p.units_sold) for p in sold] == [(tea.pk, 4)]
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+
+
+def test_half_month_migration_rolls_existing_day_rows_up():
+    tea, mug = ProductFactory(), ProductFactory()
+    for day, product in [
+        (date(2026, 1, 15), tea),
+        (date(2026, 1, 16), tea),
+        (date(2026, 1, 31), tea),
+        (date(2026, 2, 1), mug),
+        (date(2024, 2, 29), mug),
+    ]:
+        executed_order([(product, 2, "5.00", "2.00")], at=at(day))
+    halves = ProductSalesSummary.objects.filter(period="half")
+    expected = sorted(r[1:] for r in halves.values_list())
+    assert sorted(halves.values_list("product", "period_start", "units")) == [
+        (tea.pk, date(2026, 1, 1), 2),
+        (tea.pk, date(2026, 1, 16), 4),
+        (mug.pk, date(2024, 2, 16), 2),
+        (mug.pk, date(2026, 2, 1), 2),
+    ]
+    halves.delete()
+
+    half_migration.add_rows(apps, SimpleNamespace(connection=connection))
+
+    assert sorted(r[1:] for r in halves.values_list()) == expected
+    assert sales_summary_rebuild(dry_run=True).differences == 0
+    half_migration.remove_rows(apps, SimpleNamespace(connection=connection))
+    assert not halves.exists()
