@@ -334,7 +334,7 @@ def _summed(column: str) -> str:
     """SQL summing an integer column of the summary, as a BIGINT.
 
     PostgreSQL sums a BIGINT into a NUMERIC, a fifth slower over a report's rows than summing
-    doubles (65 against 53 ms over six months' 64,000 rows); a double holds every whole number
+    doubles (65 against 53 ms over 64,000 summary rows); a double holds every whole number
     of cents up to 2**53 (90 trillion in money) exactly, so its sum is exact and goes back to
     BIGINT unchanged. SQLite sums integers in 64 bits already.
     """
