@@ -241,16 +241,23 @@ def test_quarter_and_year_migration_rolls_existing_month_rows_up():
     ]:
         executed_order([(product, 2, "5.00", "2.00")], at=at(day))
     longer = ProductSalesSummary.objects.filter(period__in=["quarter", "year"])
-    expected = sorted(r[1:] for r in longer.values_list())
-    assert len(expected) == 8  # quarters: tea 3, mug 2; years: tea 2, mug 1
-    longer.delete()
+    assert longer.count() == 8  # quarters: tea 3, mug 2; years: tea 2, mug 1
 
-    year_migration.add_rows(apps, SimpleNamespace(connection=connection))
+    assert_migration_rewrites(year_migration, longer)
 
-    assert sorted(r[1:] for r in longer.values_list()) == expected
+
+def assert_migration_rewrites(migration, rows):
+    """The migration's add_rows writes back exactly the `rows` that executions wrote (deleted
+    first), and its remove_rows removes them."""
+    expected = sorted(r[1:] for r in rows.values_list())
+    rows.delete()
+
+    migration.add_rows(apps, SimpleNamespace(connection=connection))
+
+    assert sorted(r[1:] for r in rows.values_list()) == expected
     assert sales_summary_rebuild(dry_run=True).differences == 0
-    year_migration.remove_rows(apps, SimpleNamespace(connection=connection))
-    assert not longer.exists()
+    migration.remove_rows(apps, SimpleNamespace(connection=connection))
+    assert not rows.exists()
 
 
 def test_sales_summary_record_writes_half_month_rows():
@@ -282,18 +289,11 @@ def test_half_month_migration_rolls_existing_day_rows_up():
     ]:
         executed_order([(product, 2, "5.00", "2.00")], at=at(day))
     halves = ProductSalesSummary.objects.filter(period="half")
-    expected = sorted(r[1:] for r in halves.values_list())
     assert sorted(halves.values_list("product", "period_start", "units")) == [
         (tea.pk, date(2026, 1, 1), 2),
         (tea.pk, date(2026, 1, 16), 4),
         (mug.pk, date(2024, 2, 16), 2),
         (mug.pk, date(2026, 2, 1), 2),
     ]
-    halves.delete()
 
-    half_migration.add_rows(apps, SimpleNamespace(connection=connection))
-
-    assert sorted(r[1:] for r in halves.values_list()) == expected
-    assert sales_summary_rebuild(dry_run=True).differences == 0
-    half_migration.remove_rows(apps, SimpleNamespace(connection=connection))
-    assert not halves.exists()
+    assert_migration_rewrites(half_migration, halves)
