@@ -88,11 +88,6 @@ PERCENTS = tuple(from_cents(n) for n in range(10001))
 PERCENT_TEXTS = tuple(str(percent) for percent in PERCENTS)
 
 
-def shares(values: Sequence[int]) -> list[Decimal]:
-    """hundredths() as Decimals out of 100 with two places, adding up to exactly 100."""
-    return [PERCENTS[h] for h in hundredths(values)]
-
-
 class ProductSales(NamedTuple):
     """One product's sales over a range, money in integer cents, and its shares in hundredths
     of a percent: of all units and of all revenue (set by product_sales), of its category's
@@ -466,14 +461,17 @@ def category_sales(
     """Each category with sales in the range, highest revenue first (then by name), with its
     revenue_share, its products' rows and their shares of its revenue. Grouped from
     sales_by_product's per-product sums (already summed in the database); the categories'
-    names in one more query, rather than one per product row.
+    names from those rows when they carry them, else in one more query.
     `rows`: an already fetched sales_by_product."""
     if rows is None:
         rows = sales_by_product(date_from=date_from, date_to=date_to, category_names=False)
     members: dict[int, list[tuple]] = {}
     for row in rows:  # highest revenue first, so each category's products are in order too
         members.setdefault(row[2], []).append(row)
-    names = dict(Category.objects.filter(pk__in=members).values_list("pk", "name"))
+    if rows and rows[0][3] is not None:  # fetched with category_names (the dashboard)
+        names = {category_id: products[0][3] for category_id, products in members.items()}
+    else:
+        names = dict(Category.objects.filter(pk__in=members).values_list("pk", "name"))
     categories = []
     for category_id, products in members.items():
         revenue = [row[5] for row in products]

@@ -107,16 +107,15 @@ def _product_objects(rows: list[tuple], **shares: list[int]) -> list[dict]:
     """The product objects of the sales answers, from sales_by_product's tuples, each with
     its shares (hundredths of a percent, one list per field) as percent texts.
 
-    Shaped in one comprehension and not a call per product: a report may list every product,
-    and a call per product was a tenth of the report's time. Revenue is never negative here
-    (only executed sales, at positive prices), so cents() is inlined for it.
+    Shaped in one comprehension, not a helper call per product: a report may list every
+    product.
     """
     products = [
         {
             "product_id": product_id,
             "product_name": product_name,
             "units_sold": units_sold,
-            "revenue": f"{revenue // 100}.{_TWO_DIGITS[revenue % 100]}",
+            "revenue": cents(revenue),
         }
         for product_id, product_name, _, _, units_sold, revenue, _ in rows
     ]

@@ -160,11 +160,13 @@ def test_reports_percentages_add_up_to_100():
     assert all(str(r.percent_of_revenue).count(".") == 1 for r in rows)
 
 
-def test_shares_rounding_and_zero_total():
-    assert selectors.shares([1, 1, 1]) == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
-    assert selectors.shares([200, 0]) == [Decimal("100.00"), 0]
-    assert selectors.shares([0, 0]) == [Decimal("0.00"), Decimal("0.00")]
-    assert selectors.shares([]) == []
+def test_hundredths_rounding_and_zero_total():
+    assert selectors.hundredths([1, 1, 1]) == [3334, 3333, 3333]  # the first wins the tie
+    assert selectors.hundredths([1, 2]) == [3333, 6667]
+    assert selectors.hundredths([200, 0]) == [10000, 0]
+    assert selectors.hundredths([0, 0]) == [0, 0]
+    assert selectors.hundredths([]) == []
+    assert selectors.PERCENT_TEXTS[3334] == "33.34"
 
 
 def test_reports_empty_range_gives_zeros():
@@ -266,8 +268,8 @@ def test_seed_analytics_builds_the_summary_of_seeded_orders():
 
 
 def test_per_product_sums_are_exact_to_the_cent_for_large_figures():
-    """The sums run in doubles on PostgreSQL: whole cents below 2**53 must come back exact
-    (a double rounds 4,000,000,000,000,001 + 3 only if the sum is done in less precision)."""
+    """The sums run in doubles on PostgreSQL: sums of whole cents below 2**53 must come back
+    exact to the cent (in any narrower type, 4,000,000,000,000,001 + 3 would be rounded)."""
     product = ProductFactory()
     period = ProductSalesSummary.Period
     rows = [
