@@ -161,7 +161,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop.schema.ShopAutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
