@@ -102,10 +102,6 @@ def domain_error(name: str, code: str, **fields) -> serializers.Serializer:
     )
 
 
-def _response(description: str, schema: str) -> dict:
-    return {"description": description, "content": _content(schema)}
-
-
 def _content(schema: str) -> dict:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
 
@@ -134,33 +130,29 @@ def add_error_responses(result, generator, request, public):
             query = any(p["in"] == "query" for p in parameters)
             defaults = {}
             if has_body or query:
-                defaults["400"] = ("Invalid input", "FieldErrors")
+                defaults["400"] = "Invalid input"
             if _accepts_token(operation):
-                defaults["401"] = ("Not authenticated, or the token is not valid", "Error")
+                defaults["401"] = "Not authenticated, or the token is not valid"
             if _needs_token(operation):
-                defaults["403"] = ("Not allowed", "Error")
+                defaults["403"] = "Not allowed"
             if "{" in path or any(p["name"] == "page" for p in parameters):
-                defaults["404"] = ("Not found (also a page past the end of a list)", "Error")
+                defaults["404"] = "Not found (also a page past the end of a list)"
             if has_body:
-                defaults["413"] = ("The body is over the size limit: `request_too_large`", "Error")
-                defaults["415"] = ("Unsupported media type", "Error")
-            defaults["429"] = ("Throttled", "Error")
-            defaults["500"] = ("Server error: `server_error`, no details", "Error")
+                defaults["413"] = "The body is over the size limit: `request_too_large`"
+                defaults["415"] = "Unsupported media type"
+            defaults["429"] = "Throttled"
+            defaults["500"] = "Server error: `server_error`, no details"
             defaults["503"] = (
-                "The database or another part is unreachable or too slow: "
-                "`service_unavailable`",
-                "Error",
+                "The database or another part is unreachable or too slow: `service_unavailable`"
             )
-            for status, (description, schema) in defaults.items():
+            for status, description in defaults.items():
                 responses.setdefault(status, {"description": description})
             for status, response in responses.items():
                 if status[0] in "45" and "content" not in response:
                     # Declared without a body (`OpenApiResponse(description=...)`) or added
                     # above: every error under /api/ is JSON.
                     response["content"] = _content("FieldErrors" if status == "400" else "Error")
-                    response["description"] = response.get("description") or defaults.get(
-                        status, ("Error", "")
-                    )[0]
+                    response["description"] = response.get("description") or "Error"
             for parameter in parameters:
                 if parameter["in"] == "path" and parameter["schema"].get("pattern") == r"^\d+$":
                     # A `lookup_value_regex = r"\d+"` id: an integer like every other id.
