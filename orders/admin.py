@@ -17,7 +17,17 @@ class OrderLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = readonly_fields = ["created_at", "gateway", "reference", "amount", "status"]
+    verbose_name_plural = "payment attempts"
+    fields = readonly_fields = [
+        "created_at",
+        "state",
+        "amount",
+        "gateway",
+        "reference",
+        "idempotency_key",
+        "last_error",
+        "updated_at",
+    ]
 
 
 class OrderEventInline(ReadOnlyInline):

@@ -40,7 +40,7 @@ def test_order_admin_list_search_filter_and_open(admin_client_for, order_manager
     response = client.get(f"{CHANGELIST}{executed.pk}/change/")
     assert response.status_code == 200
     assert executed.lines.get().product.name in response.content.decode()
-    assert b"approved" in response.content
+    assert b"Captured" in response.content
 
 
 def test_order_admin_cancel_action(admin_client_for, order_manager):

@@ -45,7 +45,7 @@ def test_order_execute_concurrent_never_oversells():
     assert all(isinstance(r, (Order, InsufficientStock)) for r in results), results
     assert Product.objects.get().quantity == 0
     assert Order.objects.filter(status="executed").count() == 10
-    assert Payment.objects.filter(status="approved").count() == 10
+    assert Payment.objects.filter(state="captured").count() == 10
     assert StockMovement.objects.filter(reason="order").count() == 10
 
 
