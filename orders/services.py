@@ -545,11 +545,12 @@ def payment_attempts_reconcile(*, now=None) -> dict[str, int]:
                 .filter(pk=pk, state__in=Payment.UNFINISHED, in_flight_until__lt=cutoff)
                 .first()
             )
-            if attempt is not None:  # claimed: others skip it for a grace period
-                Payment.objects.filter(pk=pk).update(in_flight_until=_in_flight_until())
+            if attempt is not None:  # claimed: other reconcilers skip it meanwhile
+                claim = now + timedelta(seconds=settings.PAYMENT_GATEWAY_TIMEOUT + 5)
+                Payment.objects.filter(pk=pk).update(in_flight_until=claim)
         if attempt is None:
             continue
-        state = _attempt_settle(attempt, gateway=gateway)
+        state = str(_attempt_settle(attempt, gateway=gateway))
         outcome[state] = outcome.get(state, 0) + 1
     return outcome
 
@@ -570,8 +571,8 @@ def _attempt_settle(attempt: Payment, *, gateway) -> str:
             attempt = moved
         if attempt.state == Payment.State.APPROVED:
             payments.call(gateway.void, reference=attempt.reference)
-            _attempt_move(attempt, Payment.State.VOIDED)
-            return Payment.State.VOIDED
+            moved = _attempt_move(attempt, Payment.State.VOIDED)
+            return (moved or Payment.objects.get(pk=attempt.pk)).state
         if attempt.state == Payment.State.REFUND_PENDING:
             payment_refunds_send(attempt_ids=[attempt.pk])
             state = Payment.objects.get(pk=attempt.pk).state
