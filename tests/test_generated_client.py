@@ -396,6 +396,12 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     not_pending = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
     assert not_pending.status_code == 409 and isinstance(not_pending.parsed, m.OrderNotPending)
 
+    archived = create(client=me, body=order_body(shelf["hammer"])).parsed
+    Product.objects.filter(pk=shelf["hammer"].pk).update(is_active=False)
+    unavailable = execute(archived.id, client=me, body=m.OrderExecuteRequest())
+    assert unavailable.status_code == 409
+    assert isinstance(unavailable.parsed, m.ProductUnavailable)
+
     theirs = api.login(other.email)
     hidden = api.call("orders.orders_retrieve").sync_detailed(order.id, client=theirs)
     assert hidden.status_code == 404 and isinstance(hidden.parsed, m.Error)
@@ -407,7 +413,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
             body=m.OrderWriteRequest(shipping_country=m.ShippingCountryEnum("FR"), items=[]),
         )
         assert empty.status_code == 400 and "items" in empty.parsed
-    assert len(validator.seen) == 19
+    assert len(validator.seen) == 21
 
 
 def test_generated_client_staff(api, shelf, validator, django_user_model):
