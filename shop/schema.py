@@ -28,6 +28,29 @@ FIELD_ERRORS = {
     "additionalProperties": {},
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
+SINGLE_LINE = "^[^\\u0000-\\u001f\\u007f]*$"
+# OpenAPI links: what a client (and schemathesis' stateful phase) can do next with the `id` of
+# what it just created.
+LINKS = {
+    ("/api/v1/orders/", "post", "201"): [
+        "orders_retrieve",
+        "orders_partial_update",
+        "orders_execute_create",
+        "orders_cancel_create",
+    ],
+    ("/api/v1/orders/{id}/execute/", "post", "200"): ["orders_retrieve", "orders_cancel_create"],
+    ("/api/v1/products/", "post", "201"): [
+        "products_retrieve",
+        "products_partial_update",
+        "products_destroy",
+    ],
+    ("/api/v1/categories/", "post", "201"): [
+        "categories_retrieve",
+        "categories_partial_update",
+        "categories_products_list",
+        "categories_destroy",
+    ],
+}
 REPLAY_HEADER = {
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the "
@@ -154,9 +177,18 @@ def add_error_responses(result, generator, request, public):
                     response["content"] = _content("FieldErrors" if status == "400" else "Error")
                     response["description"] = response.get("description") or "Error"
             for parameter in parameters:
+                if parameter["in"] == "query" and parameter["name"] == "search":
+                    # Single-line text: control characters are refused with a 400 (API.md).
+                    parameter["schema"]["pattern"] = SINGLE_LINE
                 if parameter["in"] == "path" and parameter["schema"].get("pattern") == r"^\d+$":
                     # A `lookup_value_regex = r"\d+"` id: an integer like every other id.
                     parameter["schema"] = {"type": "integer", "minimum": 1}
+            for status, response in responses.items():
+                for operation_id in LINKS.get((path, method, status), []):
+                    response.setdefault("links", {})[operation_id] = {
+                        "operationId": operation_id,
+                        "parameters": {"id": "$response.body#/id"},
+                    }
             if any(p["name"] == "Idempotency-Key" for p in parameters):
                 for status, response in responses.items():
                     if status[0] == "2" or status in ("402", "409"):
