@@ -154,10 +154,14 @@ def _describe(label: str, check, recorder) -> str:
     return "\n".join(lines)
 
 
-def fuzz(base_url: str, token: str | None, *, coverage: bool = True, **include) -> tuple[list[str], int]:
+def fuzz(
+    base_url: str, token: str | None, *, coverage: bool = True, **include
+) -> tuple[list[str], int]:
     """Run schemathesis over the live schema (or the operations `include` selects, as in
     `schema.include(...)`); returns (failure descriptions, operations run)."""
-    schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/schema/", config=_config(token, coverage=coverage))
+    schema = schemathesis.openapi.from_url(
+        f"{base_url}/api/v1/schema/", config=_config(token, coverage=coverage)
+    )
     if include:
         schema = schema.include(**include)
     failures, labels, seen = [], set(), set()
