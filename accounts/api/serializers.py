@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from shop.fields import SingleLineCharField
 
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
+    full_name = SingleLineCharField(max_length=150, allow_blank=True, required=False, default="")
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -27,7 +28,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     """Only what a customer owns; anything else sent (is_staff, …) is ignored."""
 
     email = serializers.EmailField(max_length=254, required=False)
-    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    full_name = SingleLineCharField(max_length=150, allow_blank=True, required=False)
 
 
 class LoginSerializer(serializers.Serializer):
