@@ -1,5 +1,7 @@
 """Account writes. Views, admin and commands call these; nothing else changes users."""
 
+import secrets
+
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -102,7 +104,9 @@ def user_delete(*, user: User, password: str) -> None:
     from orders.services import orders_cancel_for_deleted_user
 
     orders_cancel_for_deleted_user(user=user)
-    user.email = f"deleted-{user.pk}@deleted.invalid"
+    # Random, not derived from the id: nobody can take the address first and make the
+    # deletion fail on the unique email (128 bits: a collision does not happen).
+    user.email = f"deleted-{secrets.token_hex(16)}@deleted.invalid"
     user.full_name = ""
     user.set_unusable_password()
     user.is_active = False
