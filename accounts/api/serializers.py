@@ -1,6 +1,8 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.models import User
+from accounts.tokens import SingleUseRefreshToken
 from shop.fields import SingleLineCharField
 
 
@@ -52,3 +54,9 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 class AccountDeleteSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RotateRefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh; the token is redeemed at most once (SingleUseRefreshToken)."""
+
+    token_class = SingleUseRefreshToken

@@ -445,3 +445,14 @@ def test_deleted_accounts_get_distinct_unguessable_addresses(client_for):
     assert len(emails) == 3
     # 128 random bits, not the id
     assert all(re.fullmatch(r"deleted-[0-9a-f]{32}@deleted\.invalid", email) for email in emails)
+
+
+def test_token_answers_are_never_stored(api_client, customer):
+    login_response = login(api_client, customer.email)
+    refresh_response = api_client.post(REFRESH, {"refresh": login_response.json()["refresh"]})
+
+    for response in (login_response, refresh_response):
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+    failed = login(api_client, customer.email, "wrong")
+    assert "no-store" in failed["Cache-Control"]
