@@ -164,7 +164,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 
 SIMPLE_JWT = {
@@ -230,3 +229,37 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+
+# --- Security and robustness (issue 17; docs/security.md) ---------------------------------------
+
+# How many proxies in front append to X-Forwarded-For. Throttles (DRF's NUM_PROXIES) and the
+# admin lockout take the client address that many places from the right; 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# django-axes on /admin/login/: 10 failed attempts in a row for an email from an address lock
+# that pair out for 15 minutes, even with the right password. Counts live in the cache (so
+# with CACHE_URL=redis every worker and host shares them, as the throttles do) and expire by
+# themselves; a login attack writes no database rows.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_ONLY_ADMIN_SITE = True  # auth/login/ is throttled per address instead (API.md)
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True  # "in a row"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (it holds the email)
+AXES_USERNAME_CALLABLE = "shop.security.admin_login_username"
+AXES_CLIENT_IP_CALLABLE = "shop.security.client_address"
+AXES_LOCKOUT_CALLABLE = "shop.security.admin_lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_VERBOSE = False
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The embedded default (development): counts per process. Production sets CACHE_URL.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
