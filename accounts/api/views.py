@@ -54,6 +54,7 @@ class RefreshView(AuthThrottleMixin, TokenRefreshView):
 
     serializer_class = TokenRefreshSerializer
     authentication_classes = []
+    throttle_scope = "refresh"  # its own, looser limit than login (THROTTLE_REFRESH_RATE)
 
     @extend_schema(
         request=s.RefreshSerializer,
