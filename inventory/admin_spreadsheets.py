@@ -16,7 +16,7 @@ from import_export.forms import ExportForm, ImportForm
 from inventory.models import ImportBatch
 from inventory.resources import ProductResource, SpreadsheetCSV, SpreadsheetXLSX
 from inventory.spreadsheets import export_file_name, product_export
-from shop.admin import ReadOnlyAdminMixin
+from shop.admin import ReadOnlyAdminMixin, RelatedLinksMixin
 
 
 class SpreadsheetImportForm(ImportForm):
@@ -86,7 +86,8 @@ class ProductSpreadsheetAdminMixin(ImportExportMixin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportBatchAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    related_links = {"user": ("admin:accounts_user_change", "accounts.view_user", None)}
     list_display = (
         "id",
         "created_at",

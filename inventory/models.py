@@ -170,4 +170,4 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product_id} {self.change:+d} ({self.reason})"
+        return f"Movement #{self.pk}: {self.change:+d} ({self.get_reason_display().lower()})"

@@ -110,6 +110,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project's own files (favicon, the start page's and the admin's extra CSS).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -160,6 +162,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON_RATE", default="300/min"),
         "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/min"),
+        # A client refreshes every 15 minutes, several tabs or devices at once: looser than login.
+        "refresh": env.str("THROTTLE_REFRESH_RATE", default="60/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
@@ -180,7 +184,10 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "shop API",
-    "DESCRIPTION": "Customer and back-office API of the shop. The contract is API.md.",
+    "DESCRIPTION": (
+        "Customer and back-office API of the shop. The contract (URLs, fields, status codes, "
+        "commands) is docs/api.md in the repository."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -27,9 +27,4 @@ class Command(BaseCommand):
                 if find_spec(step.rsplit(".", 1)[0]) is None:
                     continue  # that app has no demo data (yet)
                 import_string(step)(self.stdout)
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Demo data ready. Admin: http://127.0.0.1:8000/admin/  API docs: "
-                "http://127.0.0.1:8000/api/v1/docs/"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
