@@ -6,13 +6,24 @@ from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from inventory import services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
+
+
+def order_link(order_id: int | None):
+    """The order's admin page as a link, by URL name (inventory imports no orders)."""
+    if order_id is None:
+        return "-"
+    try:
+        url = reverse("admin:orders_order_change", args=[order_id])
+    except NoReverseMatch:
+        return f"#{order_id}"
+    return format_html('<a href="{}">#{}</a>', url, order_id)
 
 
 class LedgerCascadeMixin:
@@ -87,7 +98,11 @@ class StockMovementInline(ReadOnlyInline):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "order")
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="order")
+    def order(self, obj):
+        return order_link(obj.order_id)
 
 
 @admin.register(Product)
@@ -168,7 +183,11 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "note",
     ]
     list_filter = ["reason", "created_at"]
-    list_select_related = ["product", "actor", "order", "import_batch"]
+    list_select_related = ["product", "actor", "import_batch"]
+
+    @admin.display(description="order", ordering="order_id")
+    def order(self, obj):
+        return order_link(obj.order_id)
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False

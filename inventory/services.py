@@ -38,7 +38,8 @@ def stock_adjust(
     """Apply `changes` ({product_id: delta}) to stock and record each as a movement.
 
     Locks: the products, with SELECT … FOR UPDATE in primary-key order (callers that also lock
-    an order lock it first). Raises InsufficientStock, with `items` [{product, requested,
+    an order lock it first). `order`: any object with a `pk` (an order), kept as the
+    movements' order_id. Raises InsufficientStock, with `items` [{product, requested,
     available}], when any product would go below zero; then nothing is changed.
     Returns the locked products by id, with their new quantities.
     """
@@ -68,7 +69,7 @@ def stock_adjust(
                 quantity_after=product.quantity,
                 reason=reason,
                 actor=actor,
-                order=order,
+                order_id=order.pk if order is not None else None,
                 import_batch=import_batch,
                 note=note,
             )

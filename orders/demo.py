@@ -52,7 +52,7 @@ def _backdate(order: Order, when) -> None:
     Order.objects.filter(pk=order.pk).update(**fields)
     OrderEvent.objects.filter(order=order).update(created_at=when)
     Payment.objects.filter(order=order).update(created_at=when)
-    StockMovement.objects.filter(order=order).update(created_at=when)
+    StockMovement.objects.filter(order_id=order.pk).update(created_at=when)
 
 
 def seed_orders(stdout) -> None:

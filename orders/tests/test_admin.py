@@ -83,7 +83,7 @@ def test_order_admin_refund_and_restock_action(admin_client_for, order_manager):
     }
     assert Product.objects.get().quantity == 10
     movement = StockMovement.objects.get(reason="refund")
-    assert (movement.change, movement.order, movement.actor) == (4, executed, order_manager)
+    assert (movement.change, movement.order_id, movement.actor) == (4, executed.pk, order_manager)
     assert LogEntry.objects.get().object_id == str(executed.pk)
 
 

@@ -78,7 +78,7 @@ def test_order_refund_returns_stock_and_refunds_payment(django_capture_on_commit
     order.refresh_from_db()
     assert order.status == "refunded" and order.refunded_at
     assert Product.objects.get().quantity == 5
-    assert StockMovement.objects.filter(reason="refund", change=2, order=order).count() == 1
+    assert StockMovement.objects.filter(reason="refund", change=2, order_id=order.pk).count() == 1
     assert Payment.objects.get().status == "refunded"
     assert [op for op, _ in TestGateway.log] == ["refund"]
 
