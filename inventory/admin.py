@@ -188,6 +188,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="order", ordering="order_id")
     def order(self, obj):
         return order_link(obj.order_id)
+
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
