@@ -22,9 +22,7 @@ from analytics.tests.test_services import at, expected_from_lines
 from orders.models import Order
 
 pytestmark = pytest.mark.django_db
-periods_migration = importlib.import_module(
-    "analytics.migrations.0007_periods_without_half_months"
-)
+periods_migration = importlib.import_module("analytics.migrations.0007_periods_without_half_months")
 
 RANGES = [
     (date(2026, 3, 17), date(2026, 9, 12)),  # mid-month to mid-month
