@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from inventory.models import Category, ImportBatch, Product, StockMovement
 from inventory.selectors import catalog_changed
-from shop.exceptions import DomainError
+from shop.errors import DomainError
 
 
 class InsufficientStock(DomainError):

@@ -4,7 +4,7 @@ from django.db import transaction
 from orders import services
 from orders.models import Order, OrderEvent, OrderLine, Payment
 from shop.admin import ReadOnlyInline
-from shop.exceptions import DomainError
+from shop.errors import DomainError
 
 
 class OrderLineInline(ReadOnlyInline):
