@@ -24,7 +24,6 @@ from decimal import Decimal
 from functools import cached_property, reduce
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
@@ -33,6 +32,7 @@ from analytics import periods
 from analytics.models import DailySalesTotal, ProductSalesSummary
 from analytics.periods import cover
 from inventory.models import Category, Product
+from inventory.selectors import low_stock_products
 
 ZERO = Decimal("0.00")
 REPORT_WORK_MEM = "32MB"  # PostgreSQL: ~13 MB holds the per-product sums of 10,000 products
@@ -386,19 +386,6 @@ def category_sales(
     ):
         category.revenue_share = share
     return categories
-
-
-def low_stock_products(*, threshold: int | None = None, limit: int | None = None):
-    """Active products with at most `threshold` (default settings.LOW_STOCK_THRESHOLD) units
-    on hand, fewest first."""
-    if threshold is None:
-        threshold = settings.LOW_STOCK_THRESHOLD
-    qs = (
-        Product.objects.filter(is_active=True, quantity__lte=threshold)
-        .select_related("category")
-        .order_by("quantity", "id")
-    )
-    return qs[:limit] if limit is not None else qs
 
 
 def dashboard(

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from inventory import services
+from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
@@ -78,14 +78,8 @@ class StockLevelFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        threshold = settings.LOW_STOCK_THRESHOLD
-        match self.value():
-            case "out":
-                return queryset.filter(quantity=0)
-            case "low":
-                return queryset.filter(quantity__gt=0, quantity__lt=threshold)
-            case "in":
-                return queryset.filter(quantity__gt=0)
+        if self.value() in ("out", "low", "in"):
+            return queryset.filter(selectors.stock_level_filter(self.value()))
         return queryset
 
 
@@ -137,9 +131,7 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
 
     @admin.display(description="stock")
     def stock_level(self, obj):
-        if obj.quantity == 0:
-            return "out"
-        return "low" if obj.quantity < settings.LOW_STOCK_THRESHOLD else "ok"
+        return selectors.stock_level(obj.quantity)
 
     @admin.display(description="stock movements")
     def movements(self, obj):
