@@ -13,12 +13,12 @@ imports analytics.
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import connection, transaction
 
 from analytics.models import DailySalesTotal, ProductSalesSummary
 from analytics.periods import period_starts, sales_day
+from shop.money import from_cents
 
 SUMMARY_COLUMNS = ("product_id", "period", "period_start", "units", "revenue_cents", "cost_cents")
 DAILY_COLUMNS = ("date", "shard", "orders", "units", "revenue", "cost")
@@ -80,8 +80,8 @@ def sales_record(
         shard_key % DailySalesTotal.SHARDS,
         sign,
         sign * units,
-        Decimal(sign * revenue).scaleb(-2),
-        Decimal(sign * cost).scaleb(-2),
+        from_cents(sign * revenue),
+        from_cents(sign * cost),
     ]
     # Inside the caller's transaction: no savepoint round trips (any error fails it anyway).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:

@@ -33,14 +33,10 @@ from analytics.models import DailySalesTotal, ProductSalesSummary
 from analytics.periods import cover
 from inventory.models import Category, Product
 from inventory.selectors import low_stock_products
+from shop.money import from_cents
 
 ZERO = Decimal("0.00")
 REPORT_WORK_MEM = "32MB"  # PostgreSQL: ~13 MB holds the per-product sums of 10,000 products
-
-
-def from_cents(cents: int) -> Decimal:
-    """Integer cents as a Decimal with two places (1234 -> 12.34)."""
-    return Decimal(cents).scaleb(-2)
 
 
 @dataclass(frozen=True)

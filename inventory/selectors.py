@@ -2,7 +2,6 @@
 
 import hashlib
 from collections.abc import Callable, Iterable
-from decimal import Context, Decimal
 from typing import TypeVar
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inventory.models import MAX_ID, Category, Product
+from shop.money import money
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 def stock_level(quantity: int) -> str:
-    """"out" (none on hand), "low" (fewer than settings.LOW_STOCK_THRESHOLD) or "ok"."""
+    """ "out" (none on hand), "low" (fewer than settings.LOW_STOCK_THRESHOLD) or "ok"."""
     if quantity <= 0:
         return "out"
     return "low" if quantity < settings.LOW_STOCK_THRESHOLD else "ok"
@@ -170,26 +170,13 @@ def _row(values: Iterable, with_cost: bool) -> dict:
         "name": name,
         "category": category,
         "category_name": category_name,
-        "price": _money(price),
+        "price": money(price),
         "quantity": quantity,
         "is_active": bool(is_active),  # as Django's SQLite converter does, were it 0 or 1
     }
     if with_cost:
-        row["cost"] = _money(cost)
+        row["cost"] = money(cost)
     return row
-
-
-def _money(value) -> str:
-    """Two places. The ORM and PostgreSQL's cursor give a Decimal; SQLite's cursor an int or a
-    float, which is read as Django's SQLite backend reads it (15 significant digits)."""
-    if isinstance(value, float):
-        value = _SQLITE_DECIMAL.create_decimal_from_float(value)
-    elif isinstance(value, str):
-        value = Decimal(value)
-    return f"{value:.2f}"
-
-
-_SQLITE_DECIMAL = Context(prec=15)
 
 
 COUNT_GENERATION_KEY = "inventory:catalog-generation"
