@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from inventory import services
+from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
@@ -74,14 +74,8 @@ class StockLevelFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        threshold = settings.LOW_STOCK_THRESHOLD
-        match self.value():
-            case "out":
-                return queryset.filter(quantity=0)
-            case "low":
-                return queryset.filter(quantity__gt=0, quantity__lt=threshold)
-            case "in":
-                return queryset.filter(quantity__gt=0)
+        if self.value() in ("out", "low", "in"):
+            return queryset.filter(selectors.stock_level_filter(self.value()))
         return queryset
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "shop",  # the project's own commands (seed_demo)
     "accounts",
     "inventory",
     "orders",

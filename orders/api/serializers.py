@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from inventory.models import MAX_ID, Product
 from orders.models import Order, OrderLine
+from orders.selectors import order_total
+from shop.money import money
 
 MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
 
@@ -23,7 +25,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
     @extend_schema_field(MONEY)
     def get_unit_price(self, line) -> Decimal:
         price = line.product.price if line.order.status == Order.Status.PENDING else line.unit_price
-        return serializers.DecimalField(max_digits=10, decimal_places=2).to_representation(price)
+        return money(price)
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -56,13 +58,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MONEY)
     def get_total(self, order) -> Decimal:
-        total = order.total
-        if order.status == Order.Status.PENDING:
-            total = sum(
-                (line.product.price * line.quantity for line in order.lines.all()),
-                Decimal("0.00"),
-            )
-        return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(total)
+        return money(order_total(order))
 
 
 def _is_id(value) -> bool:
