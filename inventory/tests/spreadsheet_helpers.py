@@ -98,9 +98,12 @@ def import_command(tmp_path, content: bytes, name: str, *, dry_run=False):
             match = _LINE.match(line)
             assert match, line
             row, field = match.groups()
+            if not field and row:  # "row 3: price 12.345: …" names its column first
+                first = line[match.end() :].split(" ", 1)[0].rstrip(":")
+                field = first if first in HEADER else ""
             errors.append((int(row) if row else 0, field or ("file" if not row else "")))
         return ("invalid", sorted(errors))
-    match = re.search(r"(?:Created|Would create) (\d+), updated (\d+)", out.getvalue())
+    match = re.search(r"(?:Created|Would create) (\d+), updated? (\d+)", out.getvalue())
     return ("ok", int(match[1]), int(match[2]))
 
 

@@ -214,5 +214,5 @@ def test_admin_confirm_after_the_catalog_changed_writes_nothing(client, inventor
     response = client.post(reverse("admin:inventory_product_process_import"), data, follow=True)
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
-    assert "Row 2, name: Name 'Apple' already belongs to SKU 'OTHER'." in shown
+    assert "Row 2, name: name 'Apple': already belongs to SKU 'OTHER'." in shown
     assert db_state() == before
