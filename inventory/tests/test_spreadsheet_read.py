@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of sheet XML read best one per line)
 """XLSX limits (API.md): a workbook that claims more than 1,048,576 rows or 16,384 columns is
 refused unread, quickly, with a clear message, whatever door it comes through."""
 
@@ -8,7 +9,7 @@ import zipfile
 import pytest
 
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
-from inventory.tests.spreadsheet_helpers import HEADER, db_state, import_api, xlsx_bytes
+from inventory.tests.spreadsheet_helpers import HEADER, db_state, import_api
 
 _PARTS = {
     "[Content_Types].xml": (
@@ -42,7 +43,11 @@ def cell(reference: str, text: str) -> str:
 
 
 def header_row() -> str:
-    return '<row r="1">' + "".join(cell(f"{c}1", n) for c, n in zip("ABCDEF", HEADER)) + "</row>"
+    return (
+        '<row r="1">'
+        + "".join(cell(f"{c}1", n) for c, n in zip("ABCDEF", HEADER, strict=True))
+        + "</row>"
+    )
 
 
 def workbook(sheet_data: str, *, dimension: str = "") -> bytes:
@@ -102,7 +107,8 @@ def test_xlsx_within_limits_sparse_rows_keep_their_numbers(client_for, inventory
         header_row()
         + '<row r="5">'
         + "".join(
-            cell(f"{c}5", v) for c, v in zip("ABCDEF", ["A", "Apple", "Fruit", "x", "0", "1"])
+            cell(f"{c}5", v)
+            for c, v in zip("ABCDEF", ["A", "Apple", "Fruit", "x", "0", "1"], strict=True)
         )
         + "</row>"
     )
