@@ -39,8 +39,12 @@ class SpreadsheetInvalid(Exception):
         super().__init__(f"{len(errors)} error(s) in the spreadsheet")
 
 
-def error(row: int | None, field: str | None, message: str, value: Any = None) -> dict[str, Any]:
-    found = {} if value is None else {"value": value}
+def error(
+    row: int | None, field: str | None, message: str, value: Any = None, reason: str = ""
+) -> dict[str, Any]:
+    """One problem. `value`: what the cell holds (as shown to the user); `reason`: what is wrong
+    with it, without the column and the value (the admin's error table shows them apart)."""
+    found = {} if value is None else {"value": value, "reason": reason or message}
     return {"row": row, "field": field, "message": message, **found}
 
 

@@ -55,11 +55,12 @@ class _Row:
 
     def bad(self, column: str, value: Any, reason: str) -> None:
         if value is None or value == "":
-            self.errors.append(error(self.number, column, f"{column}: {reason}", ""))
+            self.errors.append(error(self.number, column, f"{column}: {reason}", "", reason))
             return
         found = shown(value)
         quoted = f"'{found}'" if column in ("sku", "name", "category") else found
-        self.errors.append(error(self.number, column, f"{column} {quoted}: {reason}", found))
+        message = f"{column} {quoted}: {reason}"
+        self.errors.append(error(self.number, column, message, found, reason))
 
 
 def _text(value: Any) -> str:

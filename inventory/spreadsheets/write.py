@@ -162,7 +162,13 @@ def _import(parsed: list[tuple], *, file_name, dry_run, user, source, progress) 
         owner = owners.get(name)
         if owner is not None and owner != sku:
             errors.append(
-                error(number, "name", f"name '{name}': already belongs to SKU '{owner}'.", name)
+                error(
+                    number,
+                    "name",
+                    f"name '{name}': already belongs to SKU '{owner}'.",
+                    name,
+                    f"already belongs to SKU '{owner}'.",
+                )
             )
     if errors:
         raise SpreadsheetInvalid(errors)

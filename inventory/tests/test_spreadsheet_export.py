@@ -114,9 +114,9 @@ def test_export_command_writes_the_file_by_extension(products, tmp_path):
 
 def test_admin_export_and_import_round_trip(client, inventory_manager, products):
     client.force_login(inventory_manager)
-    for index, extension in enumerate(("csv", "xlsx")):
+    for extension in ("csv", "xlsx"):
         response = client.post(
-            reverse("admin:inventory_product_export"), {"format": str(index), "resource": "0"}
+            reverse("admin:inventory_product_export"), {"file_format": extension}
         )
         assert response.status_code == 200
         assert response["Content-Disposition"].endswith(f'.{extension}"')

@@ -1,4 +1,4 @@
-"""product_import as a service: stock ledger, the resource's delegation, and concurrency."""
+"""product_import as a service: stock ledger, progress, and concurrency."""
 
 import io
 import re
@@ -7,11 +7,9 @@ import time
 from decimal import Decimal
 
 import pytest
-import tablib
 from django.db import connection, transaction
 
 from inventory.models import ImportBatch, Product, StockMovement
-from inventory.resources import ProductResource
 from inventory.services import stock_adjust
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
 from inventory.tests.spreadsheet_helpers import HEADER, db_state
@@ -41,23 +39,6 @@ def test_product_import_ledger_matches_stock(db, inventory_manager):
     changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
     assert changes == [(5, "import"), (-2, "order"), (7, "import")]
     assert product.quantity == sum(change for change, _ in changes) == 10
-
-
-def test_resource_import_data_goes_through_the_same_validation(db):
-    bad = tablib.Dataset(["A", "Apple", "Fruit", "0", "0", "1"], headers=HEADER)
-    result = ProductResource().import_data(bad, dry_run=False)
-    assert result.has_validation_errors()
-    assert result.invalid_rows[0].number == 2
-    assert result.invalid_rows[0].error_dict == {"price": ["price 0: must be greater than 0."]}
-    with pytest.raises(SpreadsheetInvalid):
-        ProductResource().import_data(bad, dry_run=False, raise_errors=True)
-    assert db_state() == ([], [], 0, 0)
-
-    good = tablib.Dataset(["A", "Apple", "Fruit", "1.5", "0", "1"], headers=HEADER)
-    result = ProductResource().import_data(good, dry_run=False)
-    assert result.totals["new"] == 1
-    assert Product.objects.get().price == Decimal("1.50")
-    assert ImportBatch.objects.get().source == ImportBatch.Source.ADMIN
 
 
 @pytest.mark.postgres
@@ -131,7 +112,13 @@ def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
     with pytest.raises(SpreadsheetInvalid) as caught:
         product_import(file=buffer, file_name="gaps.xlsx")
     assert caught.value.errors == [
-        {"row": 5, "field": "price", "message": "price free: not a number.", "value": "free"}
+        {
+            "row": 5,
+            "field": "price",
+            "message": "price free: not a number.",
+            "value": "free",
+            "reason": "not a number.",
+        }
     ]
 
 
@@ -162,6 +149,7 @@ def test_product_import_reads_semicolon_csv_and_explains_decimal_commas(db):
             "field": "price",
             "message": "price 1,50: use a decimal point, not a comma.",
             "value": "1,50",
+            "reason": "use a decimal point, not a comma.",
         }
     ]
 
