@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "import_export",
     "shop",  # the project's own commands (seed_demo)
     "accounts",
     "inventory",
@@ -207,13 +206,8 @@ LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=10)
 # How long a product list's `count` is shared between requests with the same filters (0: off).
 CATALOG_COUNT_CACHE_SECONDS = env.int("CATALOG_COUNT_CACHE_SECONDS", default=5)
 
-# Spreadsheet import/export (django-import-export and our own pipeline)
+# Spreadsheet import/export (inventory/spreadsheets/, docs/spreadsheets.md)
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=20 * 1024 * 1024)
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Orders
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
