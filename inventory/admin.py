@@ -91,6 +91,11 @@ class StockMovementInline(RelatedLinksMixin, ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
+
 
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
@@ -165,6 +170,16 @@ class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
+
+    @admin.display(description="why")
+    def why(self, obj):
+        """Replaced per request by get_list_display's column (with the order's link)."""
+        return obj.get_reason_display()
 
     def get_list_display(self, request):
         order = self._related_column(request, "order")
