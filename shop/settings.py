@@ -165,7 +165,7 @@ REST_FRAMEWORK = {
         # A client refreshes every 15 minutes, several tabs or devices at once: looser than login.
         "refresh": env.str("THROTTLE_REFRESH_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop.schema.ShopAutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
