@@ -15,7 +15,6 @@ from inventory.api.permissions import ReadAnyoneWriteModelPermission
 from inventory.models import Category, Product
 
 PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SingleLineSearchFilter, StableOrderingFilter]
-CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state forbids it")
 
 # ProductListMixin's memos, per worker process: the filtered querysets by view and `count_key`,
 # and the compiled page queries (selectors.ProductPages) by view, `count_key`, ordering and cost.
