@@ -7,6 +7,9 @@ whose sum is exactly that range, adding and subtracting years, quarters, months,
 days (`_cover`): a calendar year is one row per product, the last 30 days a month less a day.
 So the cost of a report grows with the products sold, not with the number of order lines.
 
+Every report reads from the read replica when one is configured and answers (`replica_reads`,
+shop.replica), else from the primary; raw SQL asks the router for that database.
+
 Per-product figures are integers (money in cents, shares in hundredths of a percent): the API
 shapes its answers straight from sales_by_product's tuples and their shares
 (product_sales_rows, CategorySales.rows), and the admin gets `ProductSales` named tuples (with
@@ -25,12 +28,13 @@ from functools import cached_property, reduce
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
 from analytics.models import DailySalesTotal, ProductSalesSummary
 from inventory.models import Category, Product
+from shop.replica import replica_reads
 
 ZERO = Decimal("0.00")
 REPORT_WORK_MEM = "32MB"  # PostgreSQL: ~13 MB holds the per-product sums of 10,000 products
@@ -283,6 +287,7 @@ def _sums(*fields: str) -> dict:
     return {f"total_{f}": Coalesce(Sum(f), 0 if f in ("units", "orders") else ZERO) for f in fields}
 
 
+@replica_reads()
 def profit_summary(*, date_from: date | None = None, date_to: date | None = None) -> ProfitSummary:
     """Revenue, cost, executed orders and units sold over the range (zeros when none)."""
     totals = DailySalesTotal.objects.filter(**_bounds("date", date_from, date_to)).aggregate(
@@ -296,6 +301,7 @@ def profit_summary(*, date_from: date | None = None, date_to: date | None = None
     )
 
 
+@replica_reads()
 def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
     """Every day of the range, with no sales as zeros: date, orders, units, revenue, cost,
     profit."""
@@ -325,7 +331,7 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
     return days
 
 
-def _summed(column: str) -> str:
+def _summed(column: str, connection) -> str:
     """SQL summing an integer column of the summary, as a BIGINT.
 
     PostgreSQL sums a BIGINT into a NUMERIC, a fifth slower over a report's rows than summing
@@ -338,7 +344,7 @@ def _summed(column: str) -> str:
     return f"CAST(SUM({column}) AS BIGINT)"
 
 
-def _report_cursor():
+def _report_cursor(connection):
     """A cursor for a query whose answer is one row per product sold.
 
     On PostgreSQL, one that reads the answer in binary: psycopg turned 10,000 rows of text
@@ -360,6 +366,7 @@ def _report_cursor():
     return connection.make_cursor(raw)
 
 
+@replica_reads()
 def sales_by_product(
     *, date_from: date | None = None, date_to: date | None = None, category_names: bool = True
 ) -> list[tuple]:
@@ -392,19 +399,22 @@ def sales_by_product(
     if category_names:
         category_name = "c.name"
         joins += f" JOIN {Category._meta.db_table} c ON c.id = p.category_id"
-    units = _summed("units")
+    connection = connections[router.db_for_read(ProductSalesSummary)]
+    units = _summed("units", connection)
     # Only our own table names and the ORM's compiled SQL go into the string; values stay
     # parameters.
     query = (
         f"SELECT s.product_id, p.name, p.category_id, {category_name}, "  # noqa: S608
         "s.units, s.revenue, s.cost "
-        f"FROM (SELECT product_id, {units} AS units, {_summed('revenue_cents')} AS revenue, "
-        f"{_summed('cost_cents')} AS cost "
+        f"FROM (SELECT product_id, {units} AS units, "
+        f"{_summed('revenue_cents', connection)} AS revenue, "
+        f"{_summed('cost_cents', connection)} AS cost "
         f"FROM ({rows}) r GROUP BY product_id HAVING {units} > 0) s "
         f"{joins} ORDER BY s.revenue DESC, s.product_id"
     )
     postgres = connection.vendor == "postgresql"
-    with transaction.atomic() if postgres else nullcontext(), _report_cursor() as cursor:
+    in_transaction = transaction.atomic(using=connection.alias) if postgres else nullcontext()
+    with in_transaction, _report_cursor(connection) as cursor:
         if postgres:
             # One hash-aggregate group per product: let it stay in memory, not spill to disk.
             # No parallel workers: gathering and merging their partial sums of every product
@@ -452,6 +462,7 @@ def product_sales(
     return [ProductSales(*row, u, r) for row, u, r in zip(rows, units, revenue, strict=True)]
 
 
+@replica_reads()
 def category_sales(
     *,
     date_from: date | None = None,
@@ -494,19 +505,22 @@ def category_sales(
     return categories
 
 
+@replica_reads()
 def low_stock_products(*, threshold: int | None = None, limit: int | None = None):
     """Active products with at most `threshold` (default settings.LOW_STOCK_THRESHOLD) units
     on hand, fewest first."""
     if threshold is None:
         threshold = settings.LOW_STOCK_THRESHOLD
     qs = (
-        Product.objects.filter(is_active=True, quantity__lte=threshold)
+        Product.objects.using(router.db_for_read(Product))  # chosen now: the queryset is lazy
+        .filter(is_active=True, quantity__lte=threshold)
         .select_related("category")
         .order_by("quantity", "id")
     )
     return qs[:limit] if limit is not None else qs
 
 
+@replica_reads()
 def dashboard(
     *, date_from: date, date_to: date, top_products: int = 10, low_stock_limit: int = 20
 ) -> dict:

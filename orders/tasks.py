@@ -1,0 +1,24 @@
+"""Periodic jobs of the orders app, queued by Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
+
+import logging
+
+from celery import shared_task
+from django.core.management import call_command
+
+from orders.services import idempotency_keys_purge
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def reconcile_payments() -> None:
+    """Every minute: settle the payment attempts left unfinished (safe to run concurrently)."""
+    call_command("reconcile_payments")
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Daily: forget the remembered answers older than IDEMPOTENCY_KEY_TTL."""
+    deleted = idempotency_keys_purge()
+    logger.info("Purged %d expired idempotency keys.", deleted)
+    return deleted
