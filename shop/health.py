@@ -1,8 +1,9 @@
 """GET /healthz: 200 when every configured part answers within HEALTH_TIMEOUT seconds, else 503.
 
-Always the database (in the request's thread, bounded by the connect timeout); the cache when it is shared (CACHE_URL other than per-process memory);
-the broker when jobs run on workers (CELERY_BROKER_URL). Each check runs in its own thread, so
-a part that hangs costs at most HEALTH_TIMEOUT and is reported as "error".
+Always the database (in the request's thread, bounded by its connect timeout); the cache when
+it is shared (CACHE_URL other than per-process memory); the broker when jobs run on workers
+(CELERY_BROKER_URL). Those two run in threads, so a part that hangs costs at most
+HEALTH_TIMEOUT and is reported as "error".
 """
 
 from concurrent.futures import ThreadPoolExecutor
