@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.utils.connection import ConnectionDoesNotExist
 
 REPLICA = "replica"
 logger = logging.getLogger(__name__)
@@ -20,9 +21,10 @@ _read_alias: ContextVar[str | None] = ContextVar("shop_read_alias", default=None
 
 def replica_alias() -> str | None:
     """"replica" when it is configured and answers now; None otherwise (logged)."""
-    if REPLICA not in connections.settings:
+    try:
+        replica = connections[REPLICA]
+    except ConnectionDoesNotExist:
         return None
-    replica = connections[REPLICA]
     try:
         if replica.connection is not None and not replica.is_usable():
             replica.close()  # a kept connection the replica dropped (restart, failover)
