@@ -20,7 +20,7 @@ _read_alias: ContextVar[str | None] = ContextVar("shop_read_alias", default=None
 
 
 def replica_alias() -> str | None:
-    """"replica" when it is configured and answers now; None otherwise (logged)."""
+    """ "replica" when it is configured and answers now; None otherwise (logged)."""
     try:
         replica = connections[REPLICA]
     except ConnectionDoesNotExist:

@@ -67,7 +67,8 @@ class StreamingReplica:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
-        self._run(_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")  # fmt: skip
+        pg_ctl = _binary("pg_ctl")
+        self._run(pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")
         self.running = True
 
     def stop(self) -> None:
