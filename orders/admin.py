@@ -3,7 +3,7 @@ from django.db import transaction
 
 from orders import services
 from orders.models import Order, OrderEvent, OrderLine, Payment
-from shop.admin import ReadOnlyInline
+from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from shop.exceptions import DomainError
 
 
@@ -17,7 +17,17 @@ class OrderLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = readonly_fields = ["created_at", "gateway", "reference", "amount", "status"]
+    verbose_name_plural = "payment attempts"
+    fields = readonly_fields = [
+        "created_at",
+        "state",
+        "amount",
+        "gateway",
+        "reference",
+        "idempotency_key",
+        "last_error",
+        "updated_at",
+    ]
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -26,6 +36,46 @@ class OrderEventInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+
+class UnfinishedPaymentFilter(admin.SimpleListFilter):
+    """Attempts whose money is not settled yet: a charge whose outcome is unknown, a void or a
+    refund still to be sent. reconcile_payments settles them; these are what to watch."""
+
+    title = "money"
+    parameter_name = "money"
+
+    def lookups(self, request, model_admin):
+        return [("unfinished", "Unfinished (reconcile_payments settles them)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unfinished":
+            field = "state" if queryset.model is Payment else "payments__state"
+            return queryset.filter(**{f"{field}__in": Payment.UNFINISHED}).distinct()
+        return queryset
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every payment attempt, read-only, for Order managers: what happened to the money."""
+
+    list_display = ["id", "order", "state", "amount", "gateway", "reference", "updated_at"]
+    list_filter = [UnfinishedPaymentFilter, "state", "gateway"]
+    search_fields = ["=order__id", "reference", "idempotency_key"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = [
+        "order",
+        "state",
+        "amount",
+        "gateway",
+        "reference",
+        "idempotency_key",
+        "last_error",
+        "in_flight_until",
+        "created_at",
+        "updated_at",
+    ]
 
 
 @admin.register(Order)
@@ -44,6 +94,7 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         "status",
+        UnfinishedPaymentFilter,
         ("shipping_country", admin.AllValuesFieldListFilter),
         ("executed_at", admin.DateFieldListFilter),
     ]

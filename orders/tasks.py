@@ -3,17 +3,18 @@
 import logging
 
 from celery import shared_task
-from django.core.management import call_command
-
-from orders.services import idempotency_keys_purge
+from orders.services import idempotency_keys_purge, payment_attempts_reconcile
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task
-def reconcile_payments() -> None:
+def reconcile_payments() -> dict[str, int]:
     """Every minute: settle the payment attempts left unfinished (safe to run concurrently)."""
-    call_command("reconcile_payments")
+    outcome = payment_attempts_reconcile()
+    if outcome:
+        logger.info("Reconciled payment attempts: %s", outcome)
+    return outcome
 
 
 @shared_task

@@ -228,6 +228,15 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Orders
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
+# Every gateway call (charge, find_charge, void, refund) is abandoned after this many seconds.
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
+# reconcile_payments settles an unfinished attempt this many seconds after its request's time
+# was up (a gateway may still be working on a call the shop gave up on).
+PAYMENT_RECONCILE_GRACE = env.float("PAYMENT_RECONCILE_GRACE", default=30.0)
+# The built-in test gateway's own records (a file, so that they outlive the shop's rollbacks).
+TEST_GATEWAY_LEDGER = env.path(
+    "TEST_GATEWAY_LEDGER", default=BASE_DIR / "var" / "test-gateway.sqlite3"
+)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 # --- Scale (issue 19): Celery, background jobs ------------------------------------------------

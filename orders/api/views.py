@@ -52,7 +52,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = selectors.order_list_for_customer(customer=self.request.user).get(pk=order.pk)
         return status_code, s.OrderSerializer(order).data
 
-    def _idempotent(self, request, handler):
+    def _idempotent(self, request, handler, *, resumable=False):
         """Run handler() once per Idempotency-Key (when sent) and answer its (status, body)."""
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -64,7 +64,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             method=request.method, path=request.path, body=request.data
         )
         status_code, body, replayed = services.idempotent_call(
-            user=request.user, key=key, fingerprint=fingerprint, handler=handler
+            user=request.user,
+            key=key,
+            fingerprint=fingerprint,
+            handler=handler,
+            resumable=resumable,
         )
         response = Response(body, status=status_code)
         if replayed:
@@ -142,7 +146,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 order=order,
                 actor=request.user,
                 payment_token=data.validated_data.get("payment_token", ""),
+                idempotency_key=request.headers.get("Idempotency-Key"),
             )
             return status.HTTP_200_OK, s.OrderSerializer(executed).data
 
-        return self._idempotent(request, handler)
+        return self._idempotent(request, handler, resumable=True)

@@ -40,7 +40,7 @@ def test_order_admin_list_search_filter_and_open(admin_client_for, order_manager
     response = client.get(f"{CHANGELIST}{executed.pk}/change/")
     assert response.status_code == 200
     assert executed.lines.get().product.name in response.content.decode()
-    assert b"approved" in response.content
+    assert b"Captured" in response.content
 
 
 def test_order_admin_cancel_action(admin_client_for, order_manager):
@@ -108,3 +108,25 @@ def test_order_admin_change_page_queries_do_not_grow_with_lines(
         response = client.get(f"{CHANGELIST}{order.pk}/change/")
     assert response.status_code == 200
     assert b'name="_save"' not in response.content
+
+
+def test_payment_attempts_admin_shows_unfinished_ones(admin_client_for, order_manager):
+    from orders.payments import TestGateway
+
+    captured = order_make()
+    services.order_execute(order=captured, actor=None)
+    lost = order_make()
+    TestGateway.faults_set(charge="error_after")  # charged, the answer lost: unfinished
+    with pytest.raises(services.PaymentUnavailable):
+        services.order_execute(order=lost, actor=None)
+    client = admin_client_for(order_manager)
+    response = client.get("/admin/orders/payment/", {"money": "unfinished"})
+    assert response.status_code == 200
+    assert [p.order_id for p in response.context["cl"].result_list] == [lost.pk]
+    response = client.get(CHANGELIST, {"money": "unfinished"})
+    assert [o.pk for o in response.context["cl"].result_list] == [lost.pk]
+    attempt = lost.payments.get()
+    page = client.get(f"/admin/orders/payment/{attempt.pk}/change/").content.decode()
+    assert attempt.idempotency_key in page and "injected fault" in page
+    # Read-only: no way to change an attempt by hand.
+    assert client.post(f"/admin/orders/payment/{attempt.pk}/change/", {}).status_code == 403

@@ -14,6 +14,7 @@ from inventory.services import InsufficientStock, product_set_quantity, stock_ad
 from orders import services
 from orders.models import Order, Payment
 from orders.tests.factories import ProductFactory, order_make
+from orders.tests.payment_helpers import assert_money_invariant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -45,8 +46,9 @@ def test_order_execute_concurrent_never_oversells():
     assert all(isinstance(r, (Order, InsufficientStock)) for r in results), results
     assert Product.objects.get().quantity == 0
     assert Order.objects.filter(status="executed").count() == 10
-    assert Payment.objects.filter(status="approved").count() == 10
+    assert Payment.objects.filter(state="captured").count() == 10
     assert StockMovement.objects.filter(reason="order").count() == 10
+    assert_money_invariant()
 
 
 def test_order_execute_opposite_product_order_no_deadlock():
@@ -78,6 +80,7 @@ def test_order_execute_concurrent_idempotent_duplicates_execute_once():
     assert all(body == results[0][1] for _, body in results)
     assert Product.objects.get().quantity == 7
     assert Payment.objects.count() == 1
+    assert_money_invariant()
 
 
 def test_stock_changes_while_orders_execute_lose_nothing():
