@@ -109,6 +109,7 @@ class StableOrderingFilter(OrderingFilter):
             }
         ]
 
+
 class SingleLineSearchFilter(SearchFilter):
     """`?search=` as DRF's SearchFilter, but a control character in it is a 400 naming
     `search` (API.md), not a silently changed query."""
