@@ -8,3 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("shop.api")),
 ]
+
+# JSON errors under /api/, Django's pages elsewhere (shop/errors.py).
+handler400 = "shop.errors.bad_request"
+handler404 = "shop.errors.not_found"
+handler500 = "shop.errors.server_error"
