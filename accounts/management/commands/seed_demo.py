@@ -1,10 +1,10 @@
 from importlib.util import find_spec
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from shop.commands import BaseCommand
 
 # Each app contributes one step; each step receives the command's stdout.
 SEED_STEPS = [
