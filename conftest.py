@@ -34,6 +34,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _gateway_ledger(settings, tmp_path):
+    """Each test has the built-in test gateway's records (a file) to itself."""
+    settings.TEST_GATEWAY_LEDGER = tmp_path / "test-gateway.sqlite3"
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the cache: every test starts with none."""
     from django.core.cache import cache

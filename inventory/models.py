@@ -145,13 +145,9 @@ class StockMovement(models.Model):
         on_delete=models.SET_NULL,
         related_name="stock_movements",
     )
-    order = models.ForeignKey(
-        "orders.Order",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="stock_movements",
-    )
+    # The order that moved the stock, by id: inventory knows no orders (no foreign key, so no
+    # dependency on the orders app, in code or in migrations). Orders are never deleted.
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
     )
@@ -170,4 +166,4 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product_id} {self.change:+d} ({self.reason})"
+        return f"Movement #{self.pk}: {self.change:+d} ({self.get_reason_display().lower()})"

@@ -2,10 +2,11 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from inventory.models import MAX_ID
-from orders import services
+from orders import selectors, services
 from orders.models import Order, OrderEvent, OrderLine, Payment
-from shop.admin import ReadOnlyInline
-from shop.exceptions import DomainError
+from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from shop.errors import DomainError
+from shop.money import money
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -18,7 +19,17 @@ class OrderLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = readonly_fields = ["created_at", "gateway", "reference", "amount", "status"]
+    verbose_name_plural = "payment attempts"
+    fields = readonly_fields = [
+        "created_at",
+        "state",
+        "amount",
+        "gateway",
+        "reference",
+        "idempotency_key",
+        "last_error",
+        "updated_at",
+    ]
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -27,6 +38,46 @@ class OrderEventInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+
+class UnfinishedPaymentFilter(admin.SimpleListFilter):
+    """Attempts whose money is not settled yet: a charge whose outcome is unknown, a void or a
+    refund still to be sent. reconcile_payments settles them; these are what to watch."""
+
+    title = "money"
+    parameter_name = "money"
+
+    def lookups(self, request, model_admin):
+        return [("unfinished", "Unfinished (reconcile_payments settles them)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unfinished":
+            field = "state" if queryset.model is Payment else "payments__state"
+            return queryset.filter(**{f"{field}__in": Payment.UNFINISHED}).distinct()
+        return queryset
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every payment attempt, read-only, for Order managers: what happened to the money."""
+
+    list_display = ["id", "order", "state", "amount", "gateway", "reference", "updated_at"]
+    list_filter = [UnfinishedPaymentFilter, "state", "gateway"]
+    search_fields = ["=order__id", "reference", "idempotency_key"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = [
+        "order",
+        "state",
+        "amount",
+        "gateway",
+        "reference",
+        "idempotency_key",
+        "last_error",
+        "in_flight_until",
+        "created_at",
+        "updated_at",
+    ]
 
 
 @admin.register(Order)
@@ -39,18 +90,27 @@ class OrderAdmin(admin.ModelAdmin):
         "customer__email",
         "status",
         "shipping_country",
-        "total",
+        "order_total",
         "created_at",
         "executed_at",
     ]
     list_filter = [
         "status",
+        UnfinishedPaymentFilter,
         ("shipping_country", admin.AllValuesFieldListFilter),
         ("executed_at", admin.DateFieldListFilter),
     ]
     search_fields = ["=id", "customer__email"]
     search_help_text = "Order number (e.g. 42 or #42) or customer email"
     list_select_related = ["customer"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(selectors.order_lines_prefetch())
+
+    @admin.display(description="total")
+    def order_total(self, obj):
+        """As the API shows it: a pending order at its products' current prices."""
+        return money(selectors.order_total(obj))
 
     def get_search_results(self, request, queryset, search_term):
         """An order number finds that order only, not every email that contains the digits."""

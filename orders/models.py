@@ -73,24 +73,59 @@ class OrderLine(models.Model):
 
 
 class Payment(models.Model):
-    class Status(models.TextChoices):
-        APPROVED = "approved", "Approved"
+    """A payment attempt: one charge of an order's total through the gateway, and what became of
+    the money. The row is committed *before* the gateway is called, so an attempt whose answer
+    was lost (a time-out, a process killed, a connection dropped at commit) is still known and
+    `reconcile_payments` settles it. Every change of state is also an order event.
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started", "Started"  # recorded; the charge's outcome is not known yet
+        APPROVED = "approved", "Approved"  # charged, but the order was not executed: to void
+        CAPTURED = "captured", "Captured"  # the order was executed with it
         DECLINED = "declined", "Declined"
         VOIDED = "voided", "Voided"
+        FAILED = "failed", "Failed"  # the gateway has no charge under its key
+        REFUND_PENDING = "refund_pending", "Refund pending"
         REFUNDED = "refunded", "Refunded"
+
+    UNFINISHED = (State.STARTED, State.APPROVED, State.REFUND_PENDING)
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     gateway = models.CharField(max_length=100)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTED)
+    # Sent to the gateway with the charge: a charge retried with it is never made twice.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    # Digest of (account, the request's Idempotency-Key header): a retry of the same request
+    # resumes this attempt instead of starting another.
+    request_key = models.CharField(max_length=64, blank=True, db_index=True)
     reference = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    last_error = models.TextField(blank=True)
+    # Until then a request may still be working on it: no other execution of the order starts,
+    # and the reconciler leaves it alone.
+    in_flight_until = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "payment attempt"
+        indexes = [
+            models.Index(
+                fields=["in_flight_until"],
+                condition=Q(state__in=["started", "approved", "refund_pending"]),
+                name="payment_unfinished_idx",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.gateway} {self.reference} {self.amount} ({self.status})"
+        return f"{self.gateway} {self.idempotency_key} {self.amount} ({self.state})"
+
+    @property
+    def refund_key(self) -> str:
+        """The gateway idempotency key of this attempt's refund."""
+        return f"refund-{self.idempotency_key}"
 
 
 class OrderEvent(models.Model):
@@ -103,6 +138,7 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
         PAYMENT_DECLINED = "payment_declined", "Payment declined"
+        PAYMENT = "payment", "Payment attempt"  # data: attempt, state (the new one), error
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=20, choices=Type.choices)

@@ -7,16 +7,18 @@ refund (reason `refund`); a pending order reserves nothing.
 
 import hashlib
 import json
+import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from rest_framework import status
 
 from analytics.services import sales_summary_record
 from inventory.models import Product, StockMovement
@@ -24,6 +26,8 @@ from inventory.services import InsufficientStock, stock_adjust
 from orders import payments
 from orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, Payment
 from shop.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 class OrderNotPending(DomainError):
@@ -37,7 +41,7 @@ class OrderNotExecuted(DomainError):
 
 
 class PaymentDeclined(DomainError):
-    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    status_code = 402
     code = "payment_declined"
     detail = "The payment was declined."
 
@@ -104,6 +108,18 @@ def _lock(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+def _check_changeable(order: Order) -> None:
+    """A locked order may be edited or cancelled: pending, and no execution in flight."""
+    if order.status != Order.Status.PENDING:
+        raise OrderNotPending()
+    in_flight = order.payments.filter(
+        state__in=(Payment.State.STARTED, Payment.State.APPROVED),
+        in_flight_until__gt=timezone.now(),
+    )
+    if in_flight.exists():
+        raise PaymentInProgress()
+
+
 @transaction.atomic
 def order_create(*, customer, shipping_country: str, items: Sequence[OrderItem]) -> Order:
     """Create a pending order. Raises ValidationError for items that cannot be ordered now
@@ -129,8 +145,7 @@ def order_update(
 
     Locks the order. Raises OrderNotPending (409) or ValidationError (400)."""
     order = _lock(order)
-    if order.status != Order.Status.PENDING:
-        raise OrderNotPending()
+    _check_changeable(order)
     fields, changed = ["updated_at"], {}
     if shipping_country is not None:
         order.shipping_country = shipping_country
@@ -150,10 +165,9 @@ def order_update(
 def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     """Cancel a pending order (nothing was reserved, so stock does not move).
 
-    Locks the order. Raises OrderNotPending (409)."""
+    Locks the order. Raises OrderNotPending or PaymentInProgress (409)."""
     order = _lock(order)
-    if order.status != Order.Status.PENDING:
-        raise OrderNotPending()
+    _check_changeable(order)
     order.status = Order.Status.CANCELLED
     order.cancelled_at = timezone.now()
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -163,40 +177,122 @@ def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     return order
 
 
-def order_execute(*, order: Order, actor, payment_token: str = "") -> Order:
-    """Execute a pending order: fix prices, charge, take the stock, all in one transaction.
+# Execution: three phases, each its own transaction; the gateway is called between them -------
 
-    Locks the order; answers a committed stock shortage at once; charges the payment; then
-    locks its products in primary-key order and lowers the stock. Each line's unit_price and
-    unit_cost are fixed from the product at this moment; stock falls by each line's quantity
-    (movement reason `order`); the payment and an `executed` event are recorded.
-    Raises OrderNotPending (409), InsufficientStock (409, with `items`) or PaymentDeclined
-    (402). On any failure stock, the order and approved payments are unchanged; a declined
-    payment is kept as a `declined` Payment and a `payment_declined` event. An approved
-    charge is voided if the transaction does not commit (see orders.payments).
+
+class ProductUnavailable(DomainError):
+    code = "product_unavailable"
+    detail = "A product of this order is no longer sold."
+
+
+class PaymentInProgress(DomainError):
+    code = "payment_in_progress"
+    detail = "Another execution of this order is in progress."
+
+
+class PaymentUnavailable(DomainError):
+    status_code = 503
+    code = "payment_unavailable"
+    detail = (
+        "The payment service did not answer in time. The order is still pending: try again "
+        "(a retry with the same Idempotency-Key is never charged twice)."
+    )
+
+
+def order_execute(
+    *, order: Order, actor, payment_token: str = "", idempotency_key: str | None = None
+) -> Order:
+    """Execute a pending order: charge its total, take the stock, mark it executed.
+
+    Money is never charged twice or lost, whatever fails or dies (API.md, Payments):
+    1. `_attempt_start` (a transaction): locks the order, checks it (pending, products active,
+       committed stock enough, no other execution in flight), takes each line's price and cost
+       now, and commits a payment attempt (`started`) for their total, with its own gateway
+       idempotency key. A retry of the same request (same account and `idempotency_key`, the
+       API's Idempotency-Key header) resumes the attempt it started instead.
+    2. The gateway charge, with the attempt's key and no transaction open, bounded by
+       PAYMENT_GATEWAY_TIMEOUT. A time-out or gateway error: 503 PaymentUnavailable, the
+       attempt stays `started` for a retry or for `payment_attempts_reconcile`.
+    3. `_attempt_capture` (a transaction): locks the order and the attempt; fixes the lines at
+       the prices charged; the order `executed`, the attempt `captured`; then locks the products
+       in primary-key order and takes the stock. If that
+       cannot be done (stock short under the locks, a product archived meanwhile), the charge is
+       voided (`_attempt_void`). If the commit itself fails, whether it committed is read back
+       before anything is voided.
+
+    Must be called outside any transaction (the charge must not hold locks). Raises
+    OrderNotPending, InsufficientStock, ProductUnavailable, PaymentInProgress (409),
+    PaymentDeclined (402), PaymentUnavailable (503).
     """
     gateway = payments.get_gateway()
-    with payments.charges_voided_on_rollback():
-        locked = _lock(order)
-        if locked.status != Order.Status.PENDING:
-            raise OrderNotPending()
-        declined = _order_execute_locked(
-            order=locked, actor=actor, gateway=gateway, payment_token=payment_token
+    request_key = _request_key(actor, idempotency_key)
+    started = _attempt_start(order=order, actor=actor, gateway=gateway, request_key=request_key)
+    if isinstance(started, Order):  # this very request was already carried out
+        return started
+    attempt, prices = started
+    try:
+        result = payments.call(
+            gateway.charge,
+            amount=attempt.amount,
+            token=payment_token,
+            description=f"Order {order.pk}",
+            idempotency_key=attempt.idempotency_key,
         )
-    if declined:  # raised after the commit, which keeps the record of the attempt
-        raise PaymentDeclined(declined.message or None)
-    return locked
+    except payments.GatewayUnavailable as exc:
+        _attempt_release(attempt, error=str(exc))
+        raise PaymentUnavailable() from exc
+    if not result.approved:
+        _attempt_move(attempt, Payment.State.DECLINED, actor=actor, error=result.message)
+        raise PaymentDeclined(result.message or None)
+    return _attempt_capture(attempt, prices=prices, reference=result.reference, actor=actor)
 
 
-def _order_execute_locked(*, order, actor, gateway, payment_token) -> payments.ChargeResult | None:
-    """The work of order_execute, the order being locked. Returns the declined charge, if so."""
+def _request_key(actor, idempotency_key: str | None) -> str:
+    if not idempotency_key:
+        return ""
+    return hashlib.sha256(f"{getattr(actor, 'pk', '')}:{idempotency_key}".encode()).hexdigest()
+
+
+def _in_flight_until():
+    # The request's own time: the charge's limit, and a margin for the two transactions.
+    return timezone.now() + timedelta(seconds=settings.PAYMENT_GATEWAY_TIMEOUT + 5)
+
+
+Prices = dict[int, tuple[Decimal, Decimal]]  # order line pk -> (unit price, unit cost)
+
+
+@transaction.atomic
+def _attempt_start(
+    *, order: Order, actor, gateway, request_key: str
+) -> tuple[Payment, Prices] | Order:
+    """Phase 1 of order_execute: the checks, and the attempt committed before any charge.
+
+    Returns the attempt to charge with the prices it charges for (each line's product's price
+    and cost now), or the order when this request (request_key) already executed it."""
+    order = _lock(order)
     now = timezone.now()
+    attempts = list(order.payments.filter(state__in=Payment.UNFINISHED + (Payment.State.CAPTURED,)))
+    mine = [a for a in attempts if request_key and a.request_key == request_key]
+    if any(a.state == Payment.State.CAPTURED for a in mine):
+        return _order_read(order.pk)
+    if order.status != Order.Status.PENDING:
+        raise OrderNotPending()
+    busy = [
+        a
+        for a in attempts
+        if a.state in (Payment.State.STARTED, Payment.State.APPROVED)
+        and a.in_flight_until > now
+        and a not in mine
+    ]
+    if busy:
+        raise PaymentInProgress()
     lines = list(order.lines.select_related("product").order_by("pk"))
     if not lines:
         raise ValidationError({"items": ["The order has no items."]})
-    # Fail fast, before writing or waiting for product locks, when the committed stock is
-    # already short (a true answer at this moment). Enough stock here proves nothing:
-    # stock_adjust checks again under the product locks.
+    if any(not line.product.is_active for line in lines):
+        raise ProductUnavailable()
+    # Fail fast, before charging, when the committed stock is already short (a true answer at
+    # this moment). Enough stock here proves nothing: phase 3 checks again under the locks.
     short = [
         {"product": line.product_id, "requested": line.quantity, "available": line.product.quantity}
         for line in sorted(lines, key=lambda line: line.product_id)
@@ -204,62 +300,171 @@ def _order_execute_locked(*, order, actor, gateway, payment_token) -> payments.C
     ]
     if short:
         raise InsufficientStock(items=short)
-    for line in lines:
-        line.unit_price = line.product.price
-        line.unit_cost = line.product.cost
-    total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
-    # Charge while holding only the order's lock: a slow gateway never blocks other orders of
-    # the same products. If stock then turns out short under lock, the charge is voided.
-    result = gateway.charge(amount=total, token=payment_token, description=f"Order {order.pk}")
-    if not result.approved:  # nothing written yet: only the attempt is recorded
-        Payment.objects.create(
-            order=order, amount=total, gateway=gateway.name, status=Payment.Status.DECLINED
-        )
-        OrderEvent.objects.create(
-            order=order,
-            type=OrderEvent.Type.PAYMENT_DECLINED,
-            actor=actor,
-            data={"message": result.message},
-        )
-        return result
-    payments.charge_track(gateway=gateway, reference=result.reference)
+    prices = {line.pk: (line.product.price, line.product.cost) for line in lines}
+    total = sum((line.product.price * line.quantity for line in lines), Decimal("0.00"))
+    resumable = [a for a in mine if a.state == Payment.State.STARTED and a.amount == total]
+    if resumable:  # the same request again: charge under the same key, the gateway answers once
+        attempt = resumable[-1]
+        attempt.in_flight_until = _in_flight_until()
+        attempt.save(update_fields=["in_flight_until", "updated_at"])
+        return attempt, prices
+    attempt = Payment.objects.create(
+        order=order,
+        amount=total,
+        gateway=gateway.name,
+        idempotency_key=uuid.uuid4().hex,
+        request_key=request_key,
+        in_flight_until=_in_flight_until(),
+    )
+    return attempt, prices
+
+
+def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor) -> Order:
+    """Phase 3 of order_execute: the approved charge becomes the executed order, or is voided.
+    Each line's unit price and cost are fixed at the prices that were charged."""
+    committing = False
     try:
-        OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
-        order.status = Order.Status.EXECUTED
-        order.executed_at = now
-        order.total = total
-        order.save(update_fields=["status", "executed_at", "total", "updated_at"])
-        OrderEvent.objects.create(order=order, type=OrderEvent.Type.EXECUTED, actor=actor)
-        Payment.objects.create(
-            order=order,
-            amount=total,
-            gateway=gateway.name,
-            reference=result.reference,
-            status=Payment.Status.APPROVED,
-        )
-        # Last, to hold the hot product rows as briefly as possible: locks them (pk order),
-        # checks every line, lowers stock or raises InsufficientStock.
-        products = stock_adjust(
-            changes={line.product_id: -line.quantity for line in lines},
-            reason=StockMovement.Reason.ORDER,
-            actor=actor,
-            order=order,
-        )
-        for line in lines:
-            line.product = products[line.product_id]
-        order._prefetched_objects_cache = {"lines": lines}
-        sales_summary_record(order=order, sign=1)
-    except BaseException:
-        payments.charge_untrack(reference=result.reference)
-        gateway.void(reference=result.reference)
+        with transaction.atomic():
+            order = _lock(attempt.order)
+            locked = Payment.objects.select_for_update().get(pk=attempt.pk)
+            if locked.state == Payment.State.CAPTURED:  # by a duplicate of this request
+                return _order_read(order.pk)
+            if locked.state != Payment.State.STARTED:  # settled by reconcile_payments meanwhile
+                raise PaymentUnavailable()
+            if order.status != Order.Status.PENDING:
+                raise OrderNotPending()
+            lines = list(order.lines.order_by("pk"))
+            if set(prices) != {line.pk for line in lines}:  # cannot be: edits wait for us
+                raise OrderNotPending()
+            for line in lines:
+                line.unit_price, line.unit_cost = prices[line.pk]
+            OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
+            order.status = Order.Status.EXECUTED
+            order.executed_at = timezone.now()
+            order.total = attempt.amount
+            order.save(update_fields=["status", "executed_at", "total", "updated_at"])
+            locked.state, locked.reference = Payment.State.CAPTURED, reference
+            locked.save(update_fields=["state", "reference", "updated_at"])
+            OrderEvent.objects.bulk_create(
+                [
+                    OrderEvent(order=order, type=OrderEvent.Type.EXECUTED, actor=actor),
+                    _attempt_event(locked, actor=actor),
+                ]
+            )
+            # Last, to hold the hot product rows as briefly as possible: locks them (primary-
+            # key order), checks every line, lowers the stock or raises InsufficientStock.
+            products = stock_adjust(
+                changes={line.product_id: -line.quantity for line in lines},
+                reason=StockMovement.Reason.ORDER,
+                actor=actor,
+                order=order,
+            )
+            if any(not p.is_active for p in products.values()):
+                raise ProductUnavailable()
+            for line in lines:
+                line.product = products[line.product_id]
+            order._prefetched_objects_cache = {"lines": lines}
+            sales_summary_record(order=order, sign=1)
+            committing = True
+    except PaymentUnavailable:
+        raise  # the reconciler has it: not ours to void
+    except Exception as exc:
+        if committing:  # the error came from COMMIT: did it commit?
+            state = _attempt_state(attempt)
+            if state == Payment.State.CAPTURED:  # yes, only its answer was lost
+                return _order_read(attempt.order_id)
+            if state is None:  # unknown: reconcile_payments will find out
+                raise PaymentUnavailable() from exc
+        _attempt_void(attempt, reference=reference, actor=actor, error=str(exc))
         raise
-    return None
+    return order
+
+
+def _attempt_state(attempt: Payment) -> str | None:
+    """The attempt's state as committed, read on a fresh connection; None when unreachable."""
+    try:
+        if not connection.in_atomic_block:
+            connection.close()
+        return Payment.objects.filter(pk=attempt.pk).values_list("state", flat=True).first()
+    except DatabaseError:
+        return None
+
+
+def _order_read(order_id: int) -> Order:
+    return Order.objects.prefetch_related("lines__product").get(pk=order_id)
+
+
+def _attempt_event(attempt: Payment, *, actor, error: str = "") -> OrderEvent:
+    data = {"attempt": attempt.pk, "state": attempt.state, "amount": str(attempt.amount)}
+    if error:
+        data["error"] = error[:500]
+    return OrderEvent(
+        order_id=attempt.order_id, type=OrderEvent.Type.PAYMENT, actor=actor, data=data
+    )
+
+
+@transaction.atomic
+def _attempt_move(
+    attempt: Payment, state: str, *, actor=None, error: str = "", **fields
+) -> Payment | None:
+    """Lock the attempt and move it to `state` (with an order event), unless it is no longer in
+    one of the states it may leave for that one. Returns the moved attempt, or None."""
+    allowed = {
+        Payment.State.APPROVED: (Payment.State.STARTED,),
+        Payment.State.DECLINED: (Payment.State.STARTED,),
+        Payment.State.FAILED: (Payment.State.STARTED,),
+        Payment.State.VOIDED: (Payment.State.APPROVED,),
+        Payment.State.REFUNDED: (Payment.State.REFUND_PENDING,),
+    }[state]
+    locked = Payment.objects.select_for_update().filter(pk=attempt.pk, state__in=allowed).first()
+    if locked is None:
+        return None
+    locked.state, locked.last_error = state, error[:2000]
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["state", "last_error", "updated_at", *fields])
+    _attempt_event(locked, actor=actor, error=error).save()
+    return locked
+
+
+def _attempt_release(attempt: Payment, *, error: str) -> None:
+    """The request gives up on its attempt (the gateway did not answer): it stays `started`,
+    no longer in flight, for a retry of the same request or for the reconciler."""
+    Payment.objects.filter(pk=attempt.pk, state=Payment.State.STARTED).update(
+        in_flight_until=timezone.now(), last_error=error[:2000], updated_at=timezone.now()
+    )
+
+
+def _attempt_void(attempt: Payment, *, reference: str, actor=None, error: str = "") -> None:
+    """Void an approved charge the order was not executed with. `approved` is committed before
+    the void is sent (an approved attempt is never resumed or captured); if the void fails,
+    the attempt stays `approved` with the error and reconcile_payments voids it later."""
+    moved = _attempt_move(
+        attempt, Payment.State.APPROVED, actor=actor, error=error, reference=reference
+    )
+    if moved is None:  # no longer `started`: reconcile_payments has it
+        return
+    gateway = payments.get_gateway()
+    try:
+        payments.call(gateway.void, reference=moved.reference)
+    except payments.GatewayUnavailable as exc:
+        Payment.objects.filter(pk=moved.pk, state=Payment.State.APPROVED).update(
+            last_error=f"void failed: {exc}"[:2000], in_flight_until=timezone.now()
+        )
+        logger.warning("Payment attempt %s: void failed (%s); left to reconcile", moved.pk, exc)
+        return
+    _attempt_move(moved, Payment.State.VOIDED, actor=actor)
+
+
+# Refunds ----------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def order_refund(*, order: Order, actor) -> Order:
-    """Refund an executed order: its stock comes back (reason `refund`), its approved payments
-    are refunded through the gateway, and it leaves the sales figures.
+    """Refund an executed order: its stock comes back (reason `refund`), it leaves the sales
+    figures, and each captured attempt becomes `refund_pending`, all in one transaction. The
+    gateway refunds go out once that has committed (`payment_refunds_send`); one that fails
+    stays `refund_pending` and reconcile_payments sends it again.
 
     Locks the order, then its products in primary-key order. Raises OrderNotExecuted (409).
     """
@@ -270,26 +475,114 @@ def order_refund(*, order: Order, actor) -> Order:
     order.status = Order.Status.REFUNDED
     order.refunded_at = timezone.now()
     order.save(update_fields=["status", "refunded_at", "updated_at"])
-    OrderEvent.objects.create(order=order, type=OrderEvent.Type.REFUNDED, actor=actor)
     stock_adjust(
         changes={line.product_id: line.quantity for line in lines},
         reason=StockMovement.Reason.REFUND,
         actor=actor,
         order=order,
     )
-    gateway = payments.get_gateway()
-    approved = list(order.payments.filter(status=Payment.Status.APPROVED))
-    for payment in approved:
-        payment.status = Payment.Status.REFUNDED
-    Payment.objects.bulk_update(approved, ["status"])
+    captured = list(order.payments.select_for_update().filter(state=Payment.State.CAPTURED))
+    for attempt in captured:
+        attempt.state = Payment.State.REFUND_PENDING
+        attempt.in_flight_until = _in_flight_until()
+        attempt.save(update_fields=["state", "in_flight_until", "updated_at"])
+    OrderEvent.objects.bulk_create(
+        [OrderEvent(order=order, type=OrderEvent.Type.REFUNDED, actor=actor)]
+        + [_attempt_event(a, actor=actor) for a in captured]
+    )
     sales_summary_record(order=order, sign=-1)
-    # The refund goes out only once the database agrees: never refund an order left executed.
-    for payment in approved:
-        transaction.on_commit(
-            lambda p=payment: gateway.refund(reference=p.reference, amount=p.amount),
-            robust=True,  # a gateway error is logged; the order stays refunded
-        )
+    ids = [a.pk for a in captured]
+    transaction.on_commit(lambda: payment_refunds_send(attempt_ids=ids, actor=actor), robust=True)
     return order
+
+
+def payment_refunds_send(*, attempt_ids, actor=None) -> None:
+    """Send the gateway refund of each `refund_pending` attempt (its own idempotency key); a
+    failure is kept on the attempt, which stays pending for reconcile_payments."""
+    gateway = payments.get_gateway()
+    for attempt in Payment.objects.filter(pk__in=attempt_ids, state=Payment.State.REFUND_PENDING):
+        try:
+            payments.call(
+                gateway.refund,
+                reference=attempt.reference,
+                amount=attempt.amount,
+                idempotency_key=attempt.refund_key,
+            )
+        except payments.GatewayUnavailable as exc:
+            Payment.objects.filter(pk=attempt.pk).update(
+                last_error=f"refund failed: {exc}"[:2000], in_flight_until=timezone.now()
+            )
+            logger.warning(
+                "Payment attempt %s: refund failed (%s); left to reconcile", attempt.pk, exc
+            )
+            continue
+        _attempt_move(attempt, Payment.State.REFUNDED, actor=actor)
+
+
+# Reconciliation ---------------------------------------------------------------------------------
+
+
+def payment_attempts_reconcile(*, now=None) -> dict[str, int]:
+    """Settle every unfinished attempt whose request's time is over (PAYMENT_RECONCILE_GRACE
+    after it): ask the gateway what became of a `started` charge (approved: void it, since the
+    order was not executed with it, else declined or failed), void `approved` ones, send
+    `refund_pending` refunds again. Returns how many attempts ended in each state, plus
+    "left" for those still unfinished (the gateway failed again).
+
+    Safe to run at any time and any number of times at once: each attempt is taken with a row
+    lock that skips attempts another reconciler holds, and every step only moves an attempt
+    out of the state it was read in. A charge is captured only by its execution (phase 3),
+    which needs the attempt still `started`: once the reconciler moved it, it never is.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PAYMENT_RECONCILE_GRACE)
+    gateway = payments.get_gateway()
+    outcome: dict[str, int] = {}
+    due = Payment.objects.filter(state__in=Payment.UNFINISHED, in_flight_until__lt=cutoff)
+    for pk in due.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            attempt = (
+                Payment.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, state__in=Payment.UNFINISHED, in_flight_until__lt=cutoff)
+                .first()
+            )
+            if attempt is not None:  # claimed: other reconcilers skip it meanwhile
+                claim = now + timedelta(seconds=settings.PAYMENT_GATEWAY_TIMEOUT + 5)
+                Payment.objects.filter(pk=pk).update(in_flight_until=claim)
+        if attempt is None:
+            continue
+        state = str(_attempt_settle(attempt, gateway=gateway))
+        outcome[state] = outcome.get(state, 0) + 1
+    return outcome
+
+
+def _attempt_settle(attempt: Payment, *, gateway) -> str:
+    """One unfinished attempt brought to a final state if the gateway answers; its new state."""
+    try:
+        if attempt.state == Payment.State.STARTED:
+            found = payments.call(gateway.find_charge, idempotency_key=attempt.idempotency_key)
+            if found is None or not found.approved:
+                state = Payment.State.DECLINED if found else Payment.State.FAILED
+                error = found.message if found else "The gateway has no charge under this key."
+                _attempt_move(attempt, state, error=error)
+                return state
+            moved = _attempt_move(attempt, Payment.State.APPROVED, reference=found.reference)
+            if moved is None:  # captured by its execution meanwhile
+                return Payment.objects.get(pk=attempt.pk).state
+            attempt = moved
+        if attempt.state == Payment.State.APPROVED:
+            payments.call(gateway.void, reference=attempt.reference)
+            moved = _attempt_move(attempt, Payment.State.VOIDED)
+            return (moved or Payment.objects.get(pk=attempt.pk)).state
+        if attempt.state == Payment.State.REFUND_PENDING:
+            payment_refunds_send(attempt_ids=[attempt.pk])
+            state = Payment.objects.get(pk=attempt.pk).state
+            return "left" if state in Payment.UNFINISHED else state
+    except payments.GatewayUnavailable as exc:
+        Payment.objects.filter(pk=attempt.pk).update(
+            last_error=f"reconcile: {exc}"[:2000], in_flight_until=timezone.now()
+        )
+    return "left"
 
 
 @transaction.atomic
@@ -335,31 +628,74 @@ def idempotency_keys_purge() -> int:
 
 
 def idempotent_call(
-    *, user, key: str, fingerprint: str, handler: Callable[[], tuple[int, Any]]
+    *,
+    user,
+    key: str,
+    fingerprint: str,
+    handler: Callable[[], tuple[int, Any]],
+    resumable: bool = False,
 ) -> tuple[int, Any, bool]:
     """Run `handler` (which returns (status, JSON-able body)) at most once per (user, key).
 
-    Returns (status, body, replayed). The key row is claimed in the same transaction as the
-    handler's writes: a concurrent duplicate waits on the row's unique index, then replays the
-    stored answer, so a request never runs twice. Domain errors (402/409) are stored and
-    replayed like successes; validation errors (400) and unexpected errors store nothing, so
-    the key stays free. Keys older than IDEMPOTENCY_KEY_TTL are forgotten.
+    Returns (status, body, replayed). Domain errors (402/409) are stored and replayed like
+    successes; validation errors (400), 503s and unexpected errors store nothing, so the same
+    request may be sent again. Keys older than IDEMPOTENCY_KEY_TTL are forgotten.
     Raises IdempotencyKeyReused (409) for a known key sent with a different request.
+
+    Single-transaction handlers (resumable=False): the key row is claimed in the handler's
+    transaction; a concurrent duplicate waits on the row's unique index, then replays.
+    Handlers that commit in steps and call the gateway between them (resumable=True, for
+    order_execute, which resumes its own attempt for the same key): the key row is committed
+    first; a duplicate that finds it unanswered runs the handler again, which carries on
+    where the first one is or was (a process killed mid-request leaves such a row).
     """
-    with payments.charges_voided_on_rollback():
-        cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
-        IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=cutoff).delete()
-        record, created = IdempotencyKey.objects.get_or_create(
-            user=user, key=key, defaults={"request_fingerprint": fingerprint}
-        )
-        if not created:
-            if record.request_fingerprint != fingerprint:
-                raise IdempotencyKeyReused()
-            return record.response_status, record.response_body, True
-        try:
-            status_code, body = handler()  # each service is its own savepoint
-        except DomainError as exc:
-            status_code, body = exc.status_code, exc.as_dict()
-        record.response_status, record.response_body = status_code, body
-        record.save(update_fields=["response_status", "response_body"])
+    if not resumable:
+        with transaction.atomic():
+            record, replay = _idempotency_claim(user=user, key=key, fingerprint=fingerprint)
+            if replay:
+                return replay
+            status_code, body = _idempotency_run(handler)
+            _idempotency_store(record, status_code, body)
+        return status_code, body, False
+    with transaction.atomic():
+        record, replay = _idempotency_claim(user=user, key=key, fingerprint=fingerprint)
+    if replay:
+        return replay
+    try:
+        status_code, body = _idempotency_run(handler)
+    except Exception:
+        # A 400 or an unexpected error: free the key, so that a corrected request may use it
+        # (an execution already under way is found again by its attempt, not by this row).
+        IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+        raise
+    if status_code < 500:
+        _idempotency_store(record, status_code, body)
     return status_code, body, False
+
+
+def _idempotency_claim(*, user, key, fingerprint):
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=cutoff).delete()
+    record, created = IdempotencyKey.objects.get_or_create(
+        user=user, key=key, defaults={"request_fingerprint": fingerprint}
+    )
+    if created:
+        return record, None
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if record.response_status is None:  # a resumable request still running, or killed
+        return record, None
+    return record, (record.response_status, record.response_body, True)
+
+
+def _idempotency_run(handler):
+    try:
+        return handler()  # each service is its own transaction or savepoint
+    except DomainError as exc:
+        return exc.status_code, exc.as_dict()
+
+
+def _idempotency_store(record, status_code, body) -> None:
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        response_status=status_code, response_body=body
+    )

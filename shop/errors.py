@@ -1,48 +1,24 @@
-"""Django's error views (handler400/404/500): JSON under /api/, Django's HTML pages elsewhere.
+"""Domain errors: what services raise when a valid request meets a state that forbids it.
 
-They answer what DRF's exception handler never sees: an address no route matches, a body
-Django itself refuses as too large, an error in a middleware.
+Plain Python (no DRF): each error carries its HTTP status as a number, which the API's
+exception handler (shop.exceptions) and the idempotent-retry store read.
 """
 
-import sys
-
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
-from django.views import defaults
-
-from shop.exceptions import DATABASE_UNAVAILABLE, SERVER_ERROR, ServiceUnavailable, api_exception
-
-API_PREFIX = "/api/"
+from http import HTTPStatus
 
 
-def is_api(request) -> bool:
-    return request.path.startswith(API_PREFIX)
+class DomainError(Exception):
+    """A valid request that the resource's current state forbids (409 by default)."""
 
+    status_code: int = HTTPStatus.CONFLICT
+    code = "conflict"
+    detail = "The resource's state forbids this request."
 
-def _json(exc) -> JsonResponse:
-    return JsonResponse(
-        {"detail": str(exc.detail), "code": exc.default_code}, status=exc.status_code
-    )
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra):
+        self.detail = detail or self.detail
+        self.code = code or self.code
+        self.extra = extra
+        super().__init__(self.detail)
 
-
-def bad_request(request, exception, *args, **kwargs):
-    if not is_api(request):
-        return defaults.bad_request(request, exception, *args, **kwargs)
-    if isinstance(exception, RequestDataTooBig):
-        return _json(api_exception(exception))
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
-
-
-def not_found(request, exception, *args, **kwargs):
-    if not is_api(request):
-        return defaults.page_not_found(request, exception, *args, **kwargs)
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-
-
-def server_error(request, *args, **kwargs):
-    if not is_api(request):
-        return defaults.server_error(request, *args, **kwargs)
-    exc = sys.exc_info()[1]
-    if isinstance(exc, DATABASE_UNAVAILABLE):
-        return _json(ServiceUnavailable())
-    return JsonResponse(SERVER_ERROR, status=500)
+    def as_dict(self) -> dict:
+        return {"detail": self.detail, "code": self.code, **self.extra}

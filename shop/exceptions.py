@@ -1,11 +1,11 @@
 """API errors in the shapes API.md documents.
 
 Every error under /api/ is `{"detail", "code", ...}` JSON: DRF's own (400/401/403/404/405/429,
-here given their `code`), domain errors raised by services (`shop.exceptions.DomainError` and
-subclasses, so services never import DRF), a body over the size limit (413
+here given their `code`), domain errors raised by services (`shop.errors.DomainError` and
+subclasses, with their `status_code`, so services never import DRF), a body over the size limit (413
 `request_too_large`), the database unreachable or too slow (503 `service_unavailable`) and
 anything else (500 `server_error`, no details; the traceback goes to the log). Errors raised
-outside DRF's views are answered the same way by shop.errors (Django's handler404/500).
+outside DRF's views are answered the same way by shop.views (Django's handler400/403/404/500).
 """
 
 import logging
@@ -20,24 +20,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from shop.errors import DomainError
+
 logger = logging.getLogger("shop.api")
-
-
-class DomainError(Exception):
-    """A valid request that the resource's current state forbids (409 by default)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
-    detail = "The resource's state forbids this request."
-
-    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra):
-        self.detail = detail or self.detail
-        self.code = code or self.code
-        self.extra = extra
-        super().__init__(self.detail)
-
-    def as_dict(self) -> dict:
-        return {"detail": self.detail, "code": self.code, **self.extra}
 
 
 class RequestTooLarge(APIException):

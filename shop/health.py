@@ -1,25 +1,39 @@
+"""GET /healthz: 200 when every configured part answers within HEALTH_TIMEOUT seconds, else 503.
+
+Always the database (in a thread and connection of its own, so even a server that accepts the
+connection and then says nothing costs at most HEALTH_TIMEOUT); the cache when
+it is shared (CACHE_URL other than per-process memory); the broker when jobs run on workers
+(CELERY_BROKER_URL). Those two run in threads, so a part that hangs costs at most
+HEALTH_TIMEOUT and is reported as "error".
+"""
+
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+HEALTH_TIMEOUT = 2.0  # seconds, per part (API.md)
+_LOCAL_CACHES = ("locmem", "dummy")
+
+
 # At most one database check in flight per process: while the database hangs, further
-# checks answer 503 at once instead of piling up threads and connections.
+# checks answer "error" at once instead of piling up threads and connections.
 _database_check = threading.Lock()
 
 
-def _database_ok() -> bool:
-    """Whether the database answers `SELECT 1` within HEALTH_CHECK_TIMEOUT seconds.
+def _check_database() -> str:
+    """ "ok" when the database answers `SELECT 1` within HEALTH_TIMEOUT, else "error".
 
-    The check runs in its own thread and connection, so a database that accepts the TCP
-    connection and then says nothing (a paused server, a dead link) cannot hold the request
-    past the limit: the thread is left to finish or fail on its own.
-    """
+    The query runs in its own thread and connection; a hung one is left to finish or fail on
+    its own (its connection is closed then), the answer does not wait for it."""
     if not _database_check.acquire(blocking=False):
-        return False
+        return "error"
     result = {}
 
     def check():
@@ -35,14 +49,50 @@ def _database_ok() -> bool:
 
     thread = threading.Thread(target=check, name="healthz-database", daemon=True)
     thread.start()
-    thread.join(settings.HEALTH_CHECK_TIMEOUT)
-    return result.get("ok", False)
+    thread.join(HEALTH_TIMEOUT)
+    return "ok" if result.get("ok") else "error"
+
+
+def _check_cache():
+    cache.set("healthz", "ok", timeout=10)
+    if cache.get("healthz") != "ok":
+        raise RuntimeError("the cache did not keep a value")
+
+
+def _check_broker():
+    from shop.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=HEALTH_TIMEOUT)
+
+
+def _checks() -> dict:
+    checks = {}
+    backend = settings.CACHES["default"]["BACKEND"].lower()
+    if not any(local in backend for local in _LOCAL_CACHES):
+        checks["cache"] = _check_cache
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        checks["broker"] = _check_broker
+    return checks
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """200 when the database answers within HEALTH_CHECK_TIMEOUT, 503 when it does not."""
-    if not _database_ok():
-        return JsonResponse({"status": "error", "database": "error"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """{"status", "database"[, "cache"][, "broker"]}: each "ok" or "error"."""
+    answer = {"database": _check_database()}
+    checks = _checks()
+    if checks:
+        pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="healthz")
+        futures = {name: pool.submit(check) for name, check in checks.items()}
+        for name, future in futures.items():
+            try:
+                future.result(timeout=HEALTH_TIMEOUT)
+                answer[name] = "ok"
+            except (FutureTimeout, Exception):  # noqa: BLE001 - any failure: "not healthy"
+                answer[name] = "error"
+        pool.shutdown(wait=False, cancel_futures=True)  # a hung check is not awaited
+    healthy = all(value == "ok" for value in answer.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **answer}, status=200 if healthy else 503
+    )

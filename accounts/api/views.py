@@ -60,6 +60,7 @@ class RefreshView(AuthThrottleMixin, TokenRefreshView):
 
     serializer_class = s.RotateRefreshSerializer
     authentication_classes = []
+    throttle_scope = "refresh"  # its own, looser limit than login (THROTTLE_REFRESH_RATE)
 
     @extend_schema(
         request=s.RefreshSerializer,

@@ -1,11 +1,14 @@
 from decimal import Decimal
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from inventory.models import MAX_ID, Product
 from orders.models import Order, OrderLine
+from orders.selectors import order_total
+from shop.money import money
+from shop.schema import domain_error
 
 MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
 
@@ -23,7 +26,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
     @extend_schema_field(MONEY)
     def get_unit_price(self, line) -> Decimal:
         price = line.product.price if line.order.status == Order.Status.PENDING else line.unit_price
-        return serializers.DecimalField(max_digits=10, decimal_places=2).to_representation(price)
+        return money(price)
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -56,13 +59,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MONEY)
     def get_total(self, order) -> Decimal:
-        total = order.total
-        if order.status == Order.Status.PENDING:
-            total = sum(
-                (line.product.price * line.quantity for line in order.lines.all()),
-                Decimal("0.00"),
-            )
-        return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(total)
+        return money(order_total(order))
 
 
 def _is_id(value) -> bool:
@@ -138,16 +135,25 @@ class OrderExecuteSerializer(serializers.Serializer):
     payment_token = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
-class DomainErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class StockShortSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     requested = serializers.IntegerField()
     available = serializers.IntegerField()
 
 
-class InsufficientStockSerializer(DomainErrorSerializer):
-    items = StockShortSerializer(many=True)
+# The error bodies of the orders API, one schema per `code` (see shop.schema.domain_error).
+INSUFFICIENT_STOCK = domain_error(
+    "InsufficientStock", "insufficient_stock", items=StockShortSerializer(many=True)
+)
+ORDER_NOT_PENDING = domain_error("OrderNotPending", "order_not_pending")
+IDEMPOTENCY_KEY_REUSED = domain_error("IdempotencyKeyReused", "idempotency_key_reused")
+PRODUCT_UNAVAILABLE = domain_error("ProductUnavailable", "product_unavailable")
+PAYMENT_IN_PROGRESS = domain_error("PaymentInProgress", "payment_in_progress")
+PAYMENT_DECLINED = domain_error("PaymentDeclined", "payment_declined")
+PAYMENT_UNAVAILABLE = inline_serializer(
+    name="PaymentUnavailable",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.ChoiceField(choices=["payment_unavailable", "service_unavailable"]),
+    },
+)

@@ -19,7 +19,7 @@ def snapshot():
         "orders": list(Order.objects.values_list("pk", "status", "total", "executed_at")),
         "lines": list(OrderLine.objects.values_list("pk", "quantity", "unit_price", "unit_cost")),
         "movements": StockMovement.objects.count(),
-        "approved": Payment.objects.filter(status=Payment.Status.APPROVED).count(),
+        "captured": Payment.objects.filter(state=Payment.State.CAPTURED).count(),
     }
 
 
@@ -236,7 +236,7 @@ def test_order_execute_takes_stock_and_records_payment(client_for, customer):
     assert [i["unit_price"] for i in body["items"]] == ["2.50", "4.00"]
     assert dict(Product.objects.values_list("pk", "quantity")) == {a.pk: 6, b.pk: 0}
     assert sorted(
-        StockMovement.objects.values_list("product", "change", "reason", "order", "actor")
+        StockMovement.objects.values_list("product", "change", "reason", "order_id", "actor")
     ) == sorted(
         [(a.pk, -4, "order", order.pk, customer.pk), (b.pk, -3, "order", order.pk, customer.pk)]
     )
@@ -245,13 +245,17 @@ def test_order_execute_takes_stock_and_records_payment(client_for, customer):
         (Decimal("4.00"), Decimal("3.00")),
     ]
     payment = Payment.objects.get()
-    assert (payment.status, payment.amount, payment.gateway) == (
-        "approved",
+    assert (payment.state, payment.amount, payment.gateway) == (
+        "captured",
         Decimal("22.00"),
         "test",
     )
     assert payment.reference
-    assert list(order.events.values_list("type", flat=True)) == ["created", "executed"]
+    assert list(order.events.values_list("type", "data__state")) == [
+        ("created", None),
+        ("executed", None),
+        ("payment", "captured"),
+    ]
 
 
 def test_order_execute_insufficient_stock_is_409_and_changes_nothing(client_for, customer):
@@ -281,8 +285,9 @@ def test_order_execute_payment_declined_is_402_and_changes_nothing(client_for, c
     assert response.json()["code"] == "payment_declined"
     assert snapshot() == before
     # The attempt is kept for the order's history, as a declined payment and an event.
-    assert list(Payment.objects.values_list("status", flat=True)) == ["declined"]
-    assert order.events.last().type == "payment_declined"
+    assert list(Payment.objects.values_list("state", flat=True)) == ["declined"]
+    event = order.events.last()
+    assert (event.type, event.data["state"]) == ("payment", "declined")
     # And the order can still be paid.
     assert client_for(customer).post(f"{URL}{order.pk}/execute/").status_code == 200
     assert Product.objects.get().quantity == 3
@@ -371,7 +376,7 @@ def test_order_execute_idempotent_replay_of_a_decline(client_for, customer):
     again = client.post(f"{URL}{order.pk}/execute/", body, HTTP_IDEMPOTENCY_KEY="d")
     assert (first.status_code, again.status_code) == (402, 402)
     assert again.json() == first.json()
-    assert Payment.objects.filter(status="declined").count() == 1
+    assert Payment.objects.filter(state="declined").count() == 1
     assert Order.objects.get().status == "pending"
     assert Product.objects.get().quantity == 5
 

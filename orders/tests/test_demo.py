@@ -23,7 +23,7 @@ def test_seed_demo_makes_customers_and_orders_in_every_status():
     statuses = Counter(Order.objects.values_list("status", flat=True))
     assert set(statuses) == {"pending", "executed", "cancelled", "refunded"}
     assert statuses["executed"] >= 50
-    assert Payment.objects.filter(status="declined").exists()
+    assert Payment.objects.filter(state="declined").exists()
     executed = Order.objects.filter(status="executed")
     assert executed.filter(executed_at__isnull=True).count() == 0
     span = executed.order_by("executed_at").values_list("executed_at", flat=True)

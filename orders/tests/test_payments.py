@@ -1,0 +1,262 @@
+"""Payment attempts under faults: the gateway raising, answering late or not at all, a void or a
+refund that fails, stock lost between the charge and the capture. Each test ends with the money
+invariant of API.md, checked at the test gateway's own ledger."""
+
+import time
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from inventory.models import Product, StockMovement
+from inventory.services import InsufficientStock, product_update
+from orders import payments, services
+from orders.models import Order, Payment
+from orders.payments import TestGateway
+from orders.tests.factories import ProductFactory, order_make
+from orders.tests.payment_helpers import assert_money_invariant, reconcile_later
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/orders/"
+
+
+def states():
+    return list(Payment.objects.order_by("pk").values_list("state", flat=True))
+
+
+def execute(client, order, key=None, token="tok"):  # noqa: S107 - a card token
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(f"{URL}{order.pk}/execute/", {"payment_token": token}, **headers)
+
+
+def test_execute_records_the_attempt_before_charging_and_captures_it(client_for, customer):
+    order = order_make(customer=customer, items=[(ProductFactory(price=Decimal("4.50")), 2)])
+    seen = []
+    real_call = payments.call
+
+    def call(method, **kwargs):  # what the shop has recorded when it calls the gateway
+        seen.append(list(Payment.objects.values_list("state", "amount", "idempotency_key")))
+        return real_call(method, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(payments, "call", call)
+        response = execute(client_for(customer), order)
+    assert response.status_code == 200, response.content
+    attempt = Payment.objects.get()
+    assert seen == [[("started", Decimal("9.00"), attempt.idempotency_key)]]
+    assert (attempt.state, attempt.amount, attempt.reference != "") == ("captured", 9, True)
+    assert TestGateway.operations(f"Order {order.pk}") == {"charges": 1, "voids": 0, "refunds": 0}
+    assert_money_invariant()
+
+
+def test_execute_gateway_error_before_charging_is_503_and_changes_nothing(client_for, customer):
+    product = ProductFactory(quantity=5)
+    order = order_make(customer=customer, items=[(product, 2)])
+    TestGateway.faults_set(charge="error_before")
+    response = execute(client_for(customer), order, key="k1")
+    assert response.status_code == 503
+    assert response.json()["code"] == "payment_unavailable"
+    assert Order.objects.get().status == "pending"
+    assert Product.objects.get().quantity == 5
+    assert states() == ["started"]  # its outcome is for the gateway to say
+    assert reconcile_later() == {"failed": 1}
+    assert states() == ["failed"]
+    # The order may be executed again.
+    TestGateway.faults_clear()
+    assert execute(client_for(customer), order, key="k1").status_code == 200
+    assert_money_invariant()
+
+
+@pytest.mark.parametrize("same_key", [True, False], ids=["retry-same-key", "retry-new-request"])
+def test_execute_answer_lost_after_the_charge_never_charges_twice(client_for, customer, same_key):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 2)])
+    TestGateway.faults_set(charge="error_after")  # charged, then the answer is lost
+    assert execute(client_for(customer), order, key="k1").status_code == 503
+    assert TestGateway.net_charged(f"Order {order.pk}") == Decimal("20.00")
+    TestGateway.faults_clear()
+    retry = execute(client_for(customer), order, key="k1" if same_key else None)
+    assert retry.status_code == 200, retry.content
+    assert Product.objects.get().quantity == 3
+    if same_key:  # resumed: the gateway answered the first charge again
+        assert states() == ["captured"]
+        assert TestGateway.operations(f"Order {order.pk}")["charges"] == 1
+    else:  # a second attempt; the first one's charge is voided by the reconciler
+        assert states() == ["started", "captured"]
+        assert reconcile_later() == {"voided": 1}
+        assert states() == ["voided", "captured"]
+    assert TestGateway.net_charged(f"Order {order.pk}") == Decimal("20.00")
+    assert_money_invariant()
+
+
+def test_execute_slower_than_the_limit_answers_503_in_time(client_for, customer, settings):
+    settings.PAYMENT_GATEWAY_TIMEOUT = 0.3
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 1)])
+    TestGateway.faults_set(charge="delay_after:1.5")  # charges, answers after 1.5 s
+    started = time.monotonic()
+    response = execute(client_for(customer), order)
+    assert time.monotonic() - started < 0.3 + 2
+    assert (response.status_code, response.json()["code"]) == (503, "payment_unavailable")
+    assert Order.objects.get().status == "pending"
+    time.sleep(1.5)  # the abandoned call lands at the gateway
+    assert reconcile_later() == {"voided": 1}
+    assert_money_invariant()
+
+
+def test_execute_503_is_not_stored_under_the_idempotency_key(client_for, customer):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 1)])
+    TestGateway.faults_set(charge="error_before")
+    assert execute(client_for(customer), order, key="same").status_code == 503
+    TestGateway.faults_clear()
+    again = execute(client_for(customer), order, key="same")
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+    replay = execute(client_for(customer), order, key="same")
+    assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (200, "true")
+    assert_money_invariant()
+
+
+def _sell_meanwhile(monkeypatch, product, quantity):
+    """Make the charge one during which someone else buys the product's stock."""
+    real_call = payments.call
+
+    def call(method, **kwargs):
+        if method.__name__ == "charge":
+            Product.objects.filter(pk=product.pk).update(quantity=quantity)
+        return real_call(method, **kwargs)
+
+    monkeypatch.setattr(payments, "call", call)
+
+
+def test_execute_stock_lost_after_the_charge_voids_it(client_for, customer, monkeypatch):
+    product = ProductFactory(quantity=2)
+    order = order_make(customer=customer, items=[(product, 2)])
+    _sell_meanwhile(monkeypatch, product, 1)
+    response = execute(client_for(customer), order)
+    assert response.status_code == 409
+    assert response.json()["items"] == [{"product": product.pk, "requested": 2, "available": 1}]
+    assert states() == ["voided"]
+    assert Order.objects.get().status == "pending"
+    assert not StockMovement.objects.exists()
+    assert TestGateway.operations(f"Order {order.pk}") == {"charges": 1, "voids": 1, "refunds": 0}
+    assert_money_invariant()
+
+
+def test_execute_void_that_fails_is_left_for_the_reconciler(client_for, customer, monkeypatch):
+    product = ProductFactory(quantity=2)
+    order = order_make(customer=customer, items=[(product, 2)])
+    _sell_meanwhile(monkeypatch, product, 1)
+    TestGateway.faults_set(void="error")
+    response = execute(client_for(customer), order)
+    assert (response.status_code, response.json()["code"]) == (409, "insufficient_stock")
+    attempt = Payment.objects.get()
+    assert attempt.state == "approved" and "void failed" in attempt.last_error
+    assert TestGateway.net_charged(f"Order {order.pk}") == Decimal("20.00")
+    assert reconcile_later() == {"left": 1}  # the gateway still fails: kept, not forgotten
+    TestGateway.faults_clear()
+    out = StringIO()
+    call_command("reconcile_payments", stdout=out)  # not due yet: just retried
+    assert "No unfinished payment attempts are due" in out.getvalue()
+    assert reconcile_later() == {"voided": 1}
+    assert_money_invariant()
+
+
+def test_execute_product_archived_after_ordering_is_409_and_charges_nothing(client_for, customer):
+    product = ProductFactory(quantity=5)
+    order = order_make(customer=customer, items=[(product, 1)])
+    product_update(product=product, data={"is_active": False}, actor=None)
+    response = execute(client_for(customer), order)
+    assert (response.status_code, response.json()["code"]) == (409, "product_unavailable")
+    assert not Payment.objects.exists()
+    assert TestGateway.net_charged() == 0
+
+
+def test_execute_while_another_is_in_flight_is_409(client_for, customer):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 1)])
+    gateway = services.payments.get_gateway()
+    services._attempt_start(order=order, actor=customer, gateway=gateway, request_key="")
+    client = client_for(customer)
+    for response in [
+        execute(client, order),
+        client.post(f"{URL}{order.pk}/cancel/"),
+        client.patch(f"{URL}{order.pk}/", {"shipping_country": "DE"}, format="json"),
+    ]:
+        assert (response.status_code, response.json()["code"]) == (409, "payment_in_progress")
+    assert Order.objects.get().status == "pending"
+
+
+def test_refund_sends_the_refund_after_commit(customer, django_capture_on_commit_callbacks):
+    product = ProductFactory(quantity=5)
+    order = order_make(customer=customer, items=[(product, 2)])
+    services.order_execute(order=order, actor=None)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.order_refund(order=order, actor=None)
+    assert states() == ["refund_pending"]
+    assert TestGateway.net_charged(f"Order {order.pk}") == Decimal("20.00")  # not yet
+    for callback in callbacks:
+        callback()
+    assert states() == ["refunded"]
+    assert Order.objects.get().status == "refunded"
+    assert Product.objects.get().quantity == 5
+    assert_money_invariant()
+
+
+def test_refund_that_fails_stays_pending_and_is_retried(
+    customer, django_capture_on_commit_callbacks
+):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 2)])
+    services.order_execute(order=order, actor=None)
+    TestGateway.faults_set(refund="error")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_refund(order=order, actor=None)
+    attempt = Payment.objects.get()
+    assert (attempt.state, "refund failed" in attempt.last_error) == ("refund_pending", True)
+    assert Order.objects.get().status == "refunded"
+    assert TestGateway.net_charged(f"Order {order.pk}") == Decimal("20.00")
+    assert reconcile_later() == {"left": 1}
+    TestGateway.faults_clear()
+    assert reconcile_later() == {"refunded": 1}
+    assert_money_invariant()
+
+
+def test_reconcile_settles_a_declined_charge_whose_answer_was_lost(customer):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 1)])
+    TestGateway.faults_set(charge="error_after")
+    with pytest.raises(services.PaymentUnavailable):
+        services.order_execute(order=order, actor=None, payment_token="decline-card")
+    TestGateway.faults_clear()
+    assert reconcile_later() == {"declined": 1}
+    assert reconcile_later() == {}  # nothing left: running it again changes nothing
+    assert_money_invariant()
+
+
+def test_reconcile_leaves_attempts_in_flight_alone(customer):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 1)])
+    TestGateway.faults_set(charge="error_after")
+    with pytest.raises(services.PaymentUnavailable):
+        services.order_execute(order=order, actor=None)
+    # Within the grace period the abandoned call may still land: not settled yet.
+    assert services.payment_attempts_reconcile() == {}
+    assert states() == ["started"]
+
+
+def test_stock_race_inside_an_idempotent_request_answers_and_stores_409(customer, monkeypatch):
+    product = ProductFactory(quantity=2)
+    order = order_make(customer=customer, items=[(product, 2)])
+    _sell_meanwhile(monkeypatch, product, 1)
+
+    def handler():
+        services.order_execute(order=order, actor=customer, idempotency_key="k")
+        return 200, {}
+
+    status, body, replayed = services.idempotent_call(
+        user=customer, key="k", fingerprint="f", handler=handler, resumable=True
+    )
+    assert (status, body["code"], replayed) == (409, "insufficient_stock", False)
+    again = services.idempotent_call(
+        user=customer, key="k", fingerprint="f", handler=handler, resumable=True
+    )
+    assert again == (409, body, True)
+    assert states() == ["voided"]
+    with pytest.raises(InsufficientStock):
+        services.order_execute(order=order, actor=customer)
+    assert_money_invariant()
