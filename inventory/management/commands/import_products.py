@@ -2,11 +2,12 @@ import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from inventory.models import ImportBatch
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
+from shop.commands import BaseCommand
 
 _STAGES = {"reading": "Reading", "validating": "Checking", "writing": "Writing"}
 
