@@ -210,6 +210,9 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
     budget = 10 * settings.IMPORT_MAX_FILE_SIZE  # uncompressed XML, at most
     try:
         with zipfile.ZipFile(file) as zf:
+            names = zf.namelist()
+            if len(set(names)) != len(names):  # two readers could then read different parts
+                raise Unreadable(_NOT_XLSX)
             sheet, shared = _first_sheet(zf)
             for part in (sheet, shared):
                 if part and part in zf.namelist() and zf.getinfo(part).file_size > budget:

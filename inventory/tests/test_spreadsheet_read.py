@@ -141,3 +141,19 @@ def test_xlsx_starting_away_from_a1_keeps_rows_and_columns(first_row, first_colu
         product_import(file=buffer, file_name="p.xlsx")
     [error] = caught.value.errors
     assert error["row"] == 1 and error["message"].startswith(message)
+
+
+def test_xlsx_with_two_parts_of_the_same_name_is_refused(db):
+    """zipfile reads the last of two same-named parts; another reader might read the first."""
+    import warnings
+
+    buffer = io.BytesIO(workbook(header_row()))
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "a") as book:
+        warnings.simplefilter("ignore")  # "Duplicate name"
+        book.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    buffer.seek(0)
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=buffer, file_name="p.xlsx")
+    assert caught.value.errors == [
+        {"row": None, "field": "file", "message": "The file is not a valid XLSX workbook."}
+    ]
