@@ -31,7 +31,7 @@ from inventory.spreadsheets.uploads import (
     upload_store,
 )
 from inventory.spreadsheets.write import PREVIEW_ROWS
-from shop.admin import ReadOnlyAdminMixin
+from shop.admin import ReadOnlyAdminMixin, RelatedLinksMixin
 
 
 class UploadForm(forms.Form):
@@ -188,7 +188,8 @@ class ProductSpreadsheetAdminMixin:
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportBatchAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    related_links = {"user": ("admin:accounts_user_change", "accounts.view_user", None)}
     list_display = (
         "id",
         "created_at",

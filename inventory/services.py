@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from inventory.models import Category, ImportBatch, Product, StockMovement
 from inventory.selectors import catalog_changed
-from orders.models import OrderLine
-from shop.exceptions import DomainError
+from shop.errors import DomainError
 
 
 class InsufficientStock(DomainError):
@@ -46,7 +45,8 @@ def stock_adjust(
     """Apply `changes` ({product_id: delta}) to stock and record each as a movement.
 
     Locks: the products, with SELECT … FOR UPDATE in primary-key order (callers that also lock
-    an order lock it first). Raises InsufficientStock, with `items` [{product, requested,
+    an order lock it first). `order`: any object with a `pk` (an order), kept as the
+    movements' order_id. Raises InsufficientStock, with `items` [{product, requested,
     available}], when any product would go below zero; then nothing is changed.
     Returns the locked products by id, with their new quantities.
     """
@@ -74,7 +74,7 @@ def stock_adjust(
                 quantity_after=product.quantity,
                 reason=reason,
                 actor=actor,
-                order=order,
+                order_id=order.pk if order is not None else None,
                 import_batch=import_batch,
                 note=note,
             )
@@ -165,11 +165,9 @@ def category_update(*, category: Category, name: str) -> Category:
 def category_delete(*, category: Category) -> None:
     """Delete a category and its products (and their stock movements).
 
-    Raises CategoryHasSales (409) when any of its products has an order line; the order lines'
-    PROTECT foreign key makes the database refuse too, should one appear meanwhile.
+    Raises CategoryHasSales (409) when any of its products has been sold: the PROTECT foreign
+    key of the order lines (or any other sale record) refuses the delete, and nothing changes.
     """
-    if OrderLine.objects.filter(product__category=category).exists():
-        raise CategoryHasSales()
     try:
         with transaction.atomic():
             category.delete()
@@ -258,11 +256,9 @@ def product_update(*, product: Product, data: Mapping[str, Any], actor) -> Produ
 def product_delete(*, product: Product) -> None:
     """Delete a product and its stock movements.
 
-    Raises ProductHasSales (409) when any order line points at it (archive it instead); the
-    order lines' PROTECT foreign key makes the database refuse too.
+    Raises ProductHasSales (409) when it has been sold (archive it instead): the PROTECT foreign
+    key of the order lines refuses the delete, and nothing changes.
     """
-    if OrderLine.objects.filter(product=product).exists():
-        raise ProductHasSales()
     try:
         with transaction.atomic():
             product.delete()

@@ -16,21 +16,7 @@ from analytics import selectors
 from analytics.api import serializers
 from analytics.api.permissions import CanViewReports
 from analytics.selectors import PERCENT_TEXTS
-
-
-def money(value) -> str:
-    return f"{value:.2f}"
-
-
-_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
-
-
-def cents(value: int) -> str:
-    """Integer cents as money with two places (-150 -> "-1.50"), without a Decimal."""
-    if value >= 0:
-        return f"{value // 100}.{_TWO_DIGITS[value % 100]}"
-    return "-" + cents(-value)
-
+from shop.money import money, money_from_cents
 
 DATE_PARAMS = [
     OpenApiParameter(
@@ -115,7 +101,7 @@ def _product_objects(rows: list[tuple], **shares: list[int]) -> list[dict]:
             "product_id": product_id,
             "product_name": product_name,
             "units_sold": units_sold,
-            "revenue": cents(revenue),
+            "revenue": money_from_cents(revenue),
         }
         for product_id, product_name, _, _, units_sold, revenue, _ in rows
     ]
@@ -141,8 +127,8 @@ class CategorySalesView(ReportView):
                         "category_id": c.category_id,
                         "category_name": c.category_name,
                         "units_sold": c.units_sold,
-                        "revenue": cents(c.revenue_cents),
-                        "profit": cents(c.profit_cents),
+                        "revenue": money_from_cents(c.revenue_cents),
+                        "profit": money_from_cents(c.profit_cents),
                         "percent_of_revenue": PERCENT_TEXTS[c.revenue_share],
                         "products": _product_objects(c.rows, percent_of_category=c.shares),
                     }

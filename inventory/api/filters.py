@@ -2,9 +2,11 @@ import django_filters
 from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.filters import OrderingFilter
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from inventory.models import MAX_ID, Product
+from shop.validators import has_control_characters, no_control_characters
 
 # `true` / `false` only: anything else is a 400, not silently ignored.
 BOOLEAN = [("true", "true"), ("false", "false")]
@@ -59,3 +61,17 @@ class StableOrderingFilter(OrderingFilter):
         if ordering and ordering[-1].lstrip("-") not in ("id", "pk", "name", "sku"):
             ordering.append("-id" if ordering[-1].startswith("-") else "id")
         return ordering
+
+
+class SingleLineSearchFilter(SearchFilter):
+    """`?search=` as DRF's SearchFilter, but a control character in it is a 400 naming
+    `search` (API.md), not a silently changed query."""
+
+    def get_search_terms(self, request):
+        value = request.query_params.get(self.search_param, "")
+        if has_control_characters(value):
+            raise ValidationError(
+                {self.search_param: [no_control_characters.message]},
+                code=no_control_characters.code,
+            )
+        return super().get_search_terms(request)

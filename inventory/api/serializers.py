@@ -1,8 +1,14 @@
 from decimal import Decimal
 
+from django.db import models
 from rest_framework import serializers
 
 from inventory.models import Category, Product
+from shop.fields import SingleLineCharField
+
+# Written names and SKUs refuse control characters as sent (before DRF trims them).
+SINGLE_LINE_FIELDS = {**serializers.ModelSerializer.serializer_field_mapping}
+SINGLE_LINE_FIELDS[models.CharField] = SingleLineCharField
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -15,6 +21,8 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class CategoryWriteSerializer(serializers.ModelSerializer):
     """`name`; a name taken in any case is refused by the service (400)."""
+
+    serializer_field_mapping = SINGLE_LINE_FIELDS
 
     class Meta:
         model = Category
@@ -41,6 +49,8 @@ class StaffProductSerializer(ProductSerializer):
 
 class ProductWriteSerializer(serializers.ModelSerializer):
     """POST (sku, name, category, price required) and PATCH (any of them) of a product."""
+
+    serializer_field_mapping = SINGLE_LINE_FIELDS
 
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     cost = serializers.DecimalField(

@@ -5,17 +5,16 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from inventory import selectors, services
 from inventory.api import serializers as s
-from inventory.api.filters import ProductFilter, StableOrderingFilter
+from inventory.api.filters import ProductFilter, SingleLineSearchFilter, StableOrderingFilter
 from inventory.api.pagination import ProductPagination
 from inventory.api.permissions import ReadAnyoneWriteModelPermission
 from inventory.models import Category, Product
 
-PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SingleLineSearchFilter, StableOrderingFilter]
 CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state forbids it")
 
 # ProductListMixin's memos, per worker process: the filtered querysets by view and `count_key`,
@@ -61,7 +60,7 @@ class ProductListMixin:
     def _matching_queryset(self, queryset):
         if any(name in self.request.query_params for name in ProductFilter.base_filters):
             queryset = DjangoFilterBackend().filter_queryset(self.request, queryset, self)
-        return SearchFilter().filter_queryset(self.request, queryset, self)
+        return SingleLineSearchFilter().filter_queryset(self.request, queryset, self)
 
     @cached_property  # for this request: a view instance serves one
     def count_key(self) -> str:

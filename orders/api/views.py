@@ -105,7 +105,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def partial_update(self, request, pk=None):
         order = self.get_object()
-        data = s.OrderWriteSerializer(data=request.data, partial=True)
+        data = s.OrderUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data.get("items")
         order = services.order_update(
