@@ -204,9 +204,7 @@ def check(start) -> dict:
     # is charged its total when executed, nothing otherwise.
     from orders.payments import TestGateway
 
-    for pk, status, total in Order.objects.values_list(
-        "pk", "status", "total"
-    ):
+    for pk, status, total in Order.objects.values_list("pk", "status", "total"):
         charged = TestGateway.net_charged(f"Order {pk}")
         if charged != (total if status == "executed" else 0):
             problems.append(("money", pk, status, str(total), str(charged)))

@@ -96,6 +96,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Scale (issue 19): Redis cache, read replica -----------------------------------------------
+# CACHE_URL=redis://host:6379/0 is served by Django's own RedisCache (redis-py; django-redis is
+# not installed, so django-environ picks Django's backend): throttles, login lockouts and the
+# cached catalog counts are then shared by every worker and host.
+# DATABASE_REPLICA_URL: a streaming replica of DATABASE_URL. Only the analytics reports and the
+# dashboard read from it (shop.replica); nothing writes or migrates there; unreachable, they read
+# from the primary. Tests mirror it onto the default test database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["shop.replica.ReplicaRouter"]
+# --- end scale ----------------------------------------------------------------------------------
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -165,7 +183,7 @@ REST_FRAMEWORK = {
         # A client refreshes every 15 minutes, several tabs or devices at once: looser than login.
         "refresh": env.str("THROTTLE_REFRESH_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop.schema.ShopAutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -221,6 +239,43 @@ TEST_GATEWAY_LEDGER = env.path(
     "TEST_GATEWAY_LEDGER", default=BASE_DIR / "var" / "test-gateway.sqlite3"
 )
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+
+# --- Scale (issue 19): Celery, background jobs ------------------------------------------------
+# Configured as Celery's Django guide says (shop/celery.py reads the CELERY_ names). With no
+# CELERY_BROKER_URL a job runs inline in the process that asks for it, so `make run` needs
+# nothing more; with one (redis://… or amqp://…), `celery -A shop worker` and `celery -A shop
+# beat` run them.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"  # never used: every task runs eagerly
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="shop")
+CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database (ImportJob), not a backend
+# A job is acknowledged when it ends, not when it starts: a worker that dies mid-job leaves it
+# on the broker for another worker (the job's own rules keep a rerun all-or-nothing).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-payments": {"task": "orders.tasks.reconcile_payments", "schedule": 60.0},
+    "purge-idempotency-keys": {
+        "task": "orders.tasks.purge_idempotency_keys",
+        "schedule": 24 * 60 * 60.0,
+    },
+}
+# Uploaded files kept for background jobs (Django's storage API): on a volume every web host
+# and worker mounts, or point STORAGES["default"] at a shared store.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "media/"  # never served: job files are private and removed when the job ends
+# Product imports larger than this many bytes become background jobs (202 and a job resource).
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
+# How many times a job whose worker died is started again before it is marked failed.
+IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)
+# --- end scale ----------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,12 @@
 from decimal import Decimal
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from inventory.models import Category, Product
 from shop.fields import SingleLineCharField
+from shop.schema import domain_error
 
 # Written names and SKUs refuse control characters as sent (before DRF trims them).
 SINGLE_LINE_FIELDS = {**serializers.ModelSerializer.serializer_field_mapping}
@@ -45,6 +47,23 @@ class StaffProductSerializer(ProductSerializer):
     class Meta(ProductSerializer.Meta):
         fields = [*ProductSerializer.Meta.fields, "cost"]
         read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="Product")
+class ProductAnswerSerializer(StaffProductSerializer):
+    """The schema of every product answer: a customer's has no `cost`, staff's have it.
+
+    (The answers themselves are shaped by inventory.selectors, as ProductSerializer and
+    StaffProductSerializer describe.)"""
+
+    # Not read-only here, so that the schema does not list it as required.
+    cost = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, help_text="Staff only."
+    )
+
+
+PRODUCT_HAS_SALES = domain_error("ProductHasSales", "product_has_sales")
+CATEGORY_HAS_SALES = domain_error("CategoryHasSales", "category_has_sales")
 
 
 class ProductWriteSerializer(serializers.ModelSerializer):

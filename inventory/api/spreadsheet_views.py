@@ -143,7 +143,8 @@ class ProductExportView(APIView):
             OpenApiParameter("file_format", str, enum=list(FORMATS), default="csv"),
         ],
         responses={
-            (200, CONTENT_TYPES["csv"]): OpenApiTypes.BINARY,
+            # CSV is text (UTF-8), XLSX a binary file: each under its own media type.
+            (200, "text/csv"): OpenApiTypes.STR,
             (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
             400: OpenApiResponse(description="Unknown file_format"),
             401: OpenApiResponse(description="Not authenticated"),

@@ -15,7 +15,6 @@ from inventory.api.permissions import ReadAnyoneWriteModelPermission
 from inventory.models import Category, Product
 
 PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SingleLineSearchFilter, StableOrderingFilter]
-CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state forbids it")
 
 # ProductListMixin's memos, per worker process: the filtered querysets by view and `count_key`,
 # and the compiled page queries (selectors.ProductPages) by view, `count_key`, ordering and cost.
@@ -100,8 +99,12 @@ PRODUCT_LIST_DESCRIPTION = (
 
 
 @extend_schema_view(
-    list=extend_schema(description=PRODUCT_LIST_DESCRIPTION),
-    retrieve=extend_schema(description="A product. Staff also see `cost`."),
+    list=extend_schema(
+        description=PRODUCT_LIST_DESCRIPTION, responses=s.ProductAnswerSerializer(many=True)
+    ),
+    retrieve=extend_schema(
+        description="A product. Staff also see `cost`.", responses=s.ProductAnswerSerializer
+    ),
 )
 class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
     permission_classes = [ReadAnyoneWriteModelPermission]
@@ -168,7 +171,13 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
         services.product_update(product=product, data=data.validated_data, actor=request.user)
         return Response(self._product_data(product.pk))
 
-    @extend_schema(responses={204: None, 409: CONFLICT})
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(s.PRODUCT_HAS_SALES, description="`product_has_sales`"),
+        },
+        description="Delete a product; 409 when it was ever ordered (archive it instead).",
+    )
     def destroy(self, request, *args, **kwargs):
         services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -214,7 +223,10 @@ class CategoryViewSet(viewsets.ModelViewSet):
         return Response(self._category_data(category, cached=False))
 
     @extend_schema(
-        responses={204: None, 409: CONFLICT},
+        responses={
+            204: None,
+            409: OpenApiResponse(s.CATEGORY_HAS_SALES, description="`category_has_sales`"),
+        },
         description="Delete the category and its products; 409 when one was ever ordered.",
     )
     def destroy(self, request, *args, **kwargs):
@@ -225,7 +237,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
 @extend_schema(
     description="This category's products, with the filters of products/. "
-    + PRODUCT_LIST_DESCRIPTION
+    + PRODUCT_LIST_DESCRIPTION,
+    responses=s.ProductAnswerSerializer(many=True),
 )
 class CategoryProductsView(ProductListMixin, generics.ListAPIView):
     permission_classes = [ReadAnyoneWriteModelPermission]

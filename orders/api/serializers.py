@@ -1,13 +1,14 @@
 from decimal import Decimal
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from inventory.models import MAX_ID, Product
 from orders.models import Order, OrderLine
 from orders.selectors import order_total
 from shop.money import money
+from shop.schema import domain_error
 
 MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
 
@@ -134,16 +135,25 @@ class OrderExecuteSerializer(serializers.Serializer):
     payment_token = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
-class DomainErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class StockShortSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     requested = serializers.IntegerField()
     available = serializers.IntegerField()
 
 
-class InsufficientStockSerializer(DomainErrorSerializer):
-    items = StockShortSerializer(many=True)
+# The error bodies of the orders API, one schema per `code` (see shop.schema.domain_error).
+INSUFFICIENT_STOCK = domain_error(
+    "InsufficientStock", "insufficient_stock", items=StockShortSerializer(many=True)
+)
+ORDER_NOT_PENDING = domain_error("OrderNotPending", "order_not_pending")
+IDEMPOTENCY_KEY_REUSED = domain_error("IdempotencyKeyReused", "idempotency_key_reused")
+PRODUCT_UNAVAILABLE = domain_error("ProductUnavailable", "product_unavailable")
+PAYMENT_IN_PROGRESS = domain_error("PaymentInProgress", "payment_in_progress")
+PAYMENT_DECLINED = domain_error("PaymentDeclined", "payment_declined")
+PAYMENT_UNAVAILABLE = inline_serializer(
+    name="PaymentUnavailable",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.ChoiceField(choices=["payment_unavailable", "service_unavailable"]),
+    },
+)

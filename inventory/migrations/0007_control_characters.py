@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0005_idx_trim_write_indexes"),
+        ("inventory", "0006_stockmovement_order_id_no_foreign_key"),
     ]
 
     operations = [
