@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+
 from orders.services import idempotency_keys_purge, payment_attempts_reconcile
 
 logger = logging.getLogger(__name__)
