@@ -112,6 +112,9 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["shop.replica.ReplicaRouter"]
+# Connections: one persistent connection per process (CONN_MAX_AGE above, checked before reuse),
+# not psycopg's pool: bench/catalog.py in turns measured the pool no faster (list 90 req/s both,
+# p99 221-254 ms against 236 ms), and a connection per request at half (49 req/s, p99 449 ms).
 # --- end scale ----------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
