@@ -7,12 +7,19 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from inventory import services
+from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
-from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
+
+# Who moved the stock and for which order: links only for viewers who may open those pages.
+MOVEMENT_LINKS = {
+    "actor": ("admin:accounts_user_change", "accounts.view_user", None),
+    "order": ("admin:orders_order_change", "orders.view_order", "Order #{}"),
+}
 
 
 class LedgerCascadeMixin:
@@ -67,42 +74,34 @@ class StockLevelFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        threshold = settings.LOW_STOCK_THRESHOLD
-        match self.value():
-            case "out":
-                return queryset.filter(quantity=0)
-            case "low":
-                return queryset.filter(quantity__gt=0, quantity__lt=threshold)
-            case "in":
-                return queryset.filter(quantity__gt=0)
+        if self.value() in ("out", "low", "in"):
+            return queryset.filter(selectors.stock_level_filter(self.value()))
         return queryset
 
 
-class StockMovementInline(ReadOnlyInline):
+class StockMovementInline(RelatedLinksMixin, ReadOnlyInline):
     """The product's ledger, read-only (the newest first)."""
 
     model = StockMovement
     fields = ["created_at", "change", "quantity_after", "reason", "actor", "order", "note"]
     readonly_fields = fields
+    related_links = MOVEMENT_LINKS
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "order")
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
 
 
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
-    list_display = [
-        "sku",
-        "name",
-        "category",
-        "price",
-        "cost",
-        "quantity",
-        "stock_level",
-        "is_active",
-        "updated_at",
-    ]
+    # What fits a 1366-pixel screen beside the filters; the stock level is a filter, the last
+    # change is on each product's page.
+    list_display = ["sku", "name", "category", "price", "cost", "quantity", "is_active"]
     list_display_links = ["sku", "name"]
     list_editable = ["price", "quantity", "is_active"]
     list_filter = [StockLevelFilter, "is_active", "category"]
@@ -116,15 +115,9 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     # Compact money inputs, so the editable list fits beside the filters.
     formfield_overrides = {
         models.DecimalField: {
-            "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 7em"})
+            "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 6em"})
         }
     }
-
-    @admin.display(description="stock")
-    def stock_level(self, obj):
-        if obj.quantity == 0:
-            return "out"
-        return "low" if obj.quantity < settings.LOW_STOCK_THRESHOLD else "ok"
 
     @admin.display(description="stock movements")
     def movements(self, obj):
@@ -153,10 +146,14 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger, read-only: rows are written by the stock service only."""
 
-    list_display = [
+    # Six columns fit a 1366-pixel screen beside the filters: the reason, the order, the import
+    # batch and the note read as one "why"; every field is on the movement's own page.
+    list_display = ["when", "item", "change", "after", "why", "actor"]
+    related_links = MOVEMENT_LINKS
+    fields = [
         "created_at",
         "product",
         "change",
@@ -167,11 +164,54 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "import_batch",
         "note",
     ]
+    readonly_fields = fields
     list_filter = ["reason", "created_at"]
-    list_select_related = ["product", "actor", "order", "import_batch"]
+    list_select_related = ["product", "actor"]
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
+
+    @admin.display(description="why")
+    def why(self, obj):
+        """Replaced per request by get_list_display's column (with the order's link)."""
+        return obj.get_reason_display()
+
+    def get_list_display(self, request):
+        order = self._related_column(request, "order")
+
+        @admin.display(description="why")
+        def why(obj):
+            """The reason, then the order (a link for those who may open it), the import
+            batch or the note."""
+            reason = obj.get_reason_display()
+            if obj.order_id is not None:
+                return format_html("{} · {}", reason, order(obj))
+            if obj.import_batch_id is not None:
+                url = reverse("admin:inventory_importbatch_change", args=[obj.import_batch_id])
+                return format_html(
+                    '{} · <a href="{}">Import #{}</a>', reason, url, obj.import_batch_id
+                )
+            return format_html("{} · {}", reason, obj.note) if obj.note else reason
+
+        return [why if name == "why" else name for name in super().get_list_display(request)]
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, obj):
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="product", ordering="product__name")
+    def item(self, obj):
+        """The name may wrap, the SKU never does."""
+        return format_html('{} <span class="nowrap">{}</span>', obj.product.name, obj.product.sku)
+
+    @admin.display(description="stock after", ordering="quantity_after")
+    def after(self, obj):
+        return obj.quantity_after
 
 
 def _adopt(obj, created) -> None:

@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from orders import services
+from orders import selectors, services
 from orders.models import Order, OrderEvent, OrderLine, Payment
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
-from shop.exceptions import DomainError
+from shop.errors import DomainError
+from shop.money import money
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -88,7 +89,7 @@ class OrderAdmin(admin.ModelAdmin):
         "customer__email",
         "status",
         "shipping_country",
-        "total",
+        "order_total",
         "created_at",
         "executed_at",
     ]
@@ -101,6 +102,14 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["=id", "customer__email"]
     search_help_text = "Order number (e.g. 42 or #42) or customer email"
     list_select_related = ["customer"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(selectors.order_lines_prefetch())
+
+    @admin.display(description="total")
+    def order_total(self, obj):
+        """As the API shows it: a pending order at its products' current prices."""
+        return money(selectors.order_total(obj))
 
     def get_search_results(self, request, queryset, search_term):
         """An order number finds that order only, not every email that contains the digits."""

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "import_export",
+    "shop",  # the project's own commands (seed_demo)
     "accounts",
     "inventory",
     "orders",
@@ -131,6 +131,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project's own files (favicon, the start page's and the admin's extra CSS).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -181,11 +183,12 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON_RATE", default="300/min"),
         "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/min"),
+        # A client refreshes every 15 minutes, several tabs or devices at once: looser than login.
+        "refresh": env.str("THROTTLE_REFRESH_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop.schema.ShopAutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 
 SIMPLE_JWT = {
@@ -202,7 +205,10 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "shop API",
-    "DESCRIPTION": "Customer and back-office API of the shop. The contract is API.md.",
+    "DESCRIPTION": (
+        "Customer and back-office API of the shop. The contract (URLs, fields, status codes, "
+        "commands) is docs/api.md in the repository."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -221,13 +227,8 @@ LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=10)
 # How long a product list's `count` is shared between requests with the same filters (0: off).
 CATALOG_COUNT_CACHE_SECONDS = env.int("CATALOG_COUNT_CACHE_SECONDS", default=5)
 
-# Spreadsheet import/export (django-import-export and our own pipeline)
+# Spreadsheet import/export (inventory/spreadsheets/, docs/spreadsheets.md)
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=20 * 1024 * 1024)
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Orders
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
@@ -288,3 +289,37 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+
+# --- Security and robustness (issue 17; docs/security.md) ---------------------------------------
+
+# How many proxies in front append to X-Forwarded-For. Throttles (DRF's NUM_PROXIES) and the
+# admin lockout take the client address that many places from the right; 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# django-axes on /admin/login/: 10 failed attempts in a row for an email from an address lock
+# that pair out for 15 minutes, even with the right password. Counts live in the cache (so
+# with CACHE_URL=redis every worker and host shares them, as the throttles do) and expire by
+# themselves; a login attack writes no database rows.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_ONLY_ADMIN_SITE = True  # auth/login/ is throttled per address instead (API.md)
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True  # "in a row"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (it holds the email)
+AXES_USERNAME_CALLABLE = "shop.security.admin_login_username"
+AXES_CLIENT_IP_CALLABLE = "shop.security.client_address"
+AXES_LOCKOUT_CALLABLE = "shop.security.admin_lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_VERBOSE = False
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The embedded default (development): counts per process. Production sets CACHE_URL.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
