@@ -216,6 +216,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
     "COMPONENT_SPLIT_REQUEST": True,
+    # scale: an import job's status beside the order's and the payment's
+    "ENUM_NAME_OVERRIDES": {"ImportJobStatusEnum": "inventory.models.ImportJob.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shop.schema.add_error_responses",
@@ -252,7 +254,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"  # never used: every task runs eagerly
+    CELERY_BROKER_URL = "memory://localhost/"  # never used: every task runs eagerly
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="shop")
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database (ImportJob), not a backend
 # A job is acknowledged when it ends, not when it starts: a worker that dies mid-job leaves it
