@@ -82,7 +82,10 @@ def celery_worker(tmp_path, settings):
 
 def _reset_celery_connections(app):
     """Forget the broker connections and queues Celery made from the configuration before."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
+    pools.reset()  # kombu's registry of producer pools, keyed by connection
     app.__dict__.pop("amqp", None)
