@@ -262,6 +262,11 @@ CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database (ImportJob),
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis as the broker hands an unacknowledged job to another worker only after this many seconds
+# (RabbitMQ does at once, when the dead worker's connection drops): longer than any job.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
