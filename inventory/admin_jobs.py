@@ -12,15 +12,18 @@ REFRESH_SECONDS = 2
 @admin.register(ImportJob)
 class ImportJobAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     related_links = {"user": ("admin:accounts_user_change", "accounts.view_user", None)}
-    list_display = (
-        "id", "created_at", "user", "source", "file_name", "status", "rows_done", "rows_total",
-        "created", "updated", "finished_at",
-    )  # fmt: skip
+    list_display = ("id", "created_at", "user", "file_name", "status", "progress", "finished_at")
     list_filter = ("status", "source", "created_at")
     list_select_related = ("user",)
     search_fields = ("file_name", "user__email")
     date_hierarchy = "created_at"
     change_form_template = "admin/inventory/importjob/change_form.html"
+
+    @admin.display(description="progress")
+    def progress(self, job: ImportJob) -> str:
+        if job.rows_total is None:
+            return "—"
+        return f"{job.rows_done:,} / {job.rows_total:,} rows ({job.percent} %)"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)

@@ -202,3 +202,16 @@ def test_command_background_prints_the_job_id(tmp_path, capsys, django_capture_o
     assert job.status == ImportJob.Status.SUCCEEDED
     assert job.source == ImportBatch.Source.COMMAND
     assert Product.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_admin_job_list(client, inventory_manager):
+    ImportJob.objects.create(
+        source="admin", file_name="big.csv", status="running", rows_done=1500, rows_total=6000
+    )
+    client.force_login(inventory_manager)
+
+    page = client.get(reverse("admin:inventory_importjob_changelist")).content.decode()
+
+    assert "big.csv" in page
+    assert "1,500 / 6,000 rows (25 %)" in page
