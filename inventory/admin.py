@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory import selectors, services
+from inventory.admin_jobs import ImportJobAdmin  # noqa: F401  (registers it)
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
