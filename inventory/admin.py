@@ -191,6 +191,11 @@ class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
         return [why if name == "why" else name for name in super().get_list_display(request)]
 
+    @admin.display(description="why")
+    def why(self, obj):
+        """Drawn per request by get_list_display (the order is a link only for some viewers)."""
+        return obj.get_reason_display()
+
     @admin.display(description="when", ordering="created_at")
     def when(self, obj):
         return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
