@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from shop.money import money
+
 PALETTE = [
     "#0072B2",
     "#E69F00",
@@ -107,7 +109,7 @@ def line_chart(
         coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(points))
         total = sum((Decimal(v) for v in points), Decimal(0))
         parts.append(
-            f"<g><title>{escape(name)}: {total:.2f} in total</title>"
+            f"<g><title>{escape(name)}: {money(total)} in total</title>"
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5" '
             f'stroke-linejoin="round"/></g>'
             f'<rect x="{left + n * 140}" y="10" width="14" height="14" fill="{colour}"/>'
@@ -138,12 +140,12 @@ def bar_chart(
         y = top + i * (bar + gap)
         short = label if len(label) <= 38 else label[:36] + "…"
         parts.append(
-            f"<g><title>{escape(label)}: {Decimal(value):.2f}</title>"
+            f"<g><title>{escape(label)}: {money(value)}</title>"
             f'<text x="{left - 8}" y="{y + bar * 0.7:.1f}" text-anchor="end" {FONT}>'
             f"{escape(short)}</text>"
             f'<rect x="{left}" y="{y}" width="{max(float(value) * scale, 1):.1f}" height="{bar}" '
             f'fill="{colour}"/><text x="{left + float(value) * scale + 6:.1f}" '
-            f'y="{y + bar * 0.7:.1f}" {FONT}>{Decimal(value):,.2f}</text></g>'
+            f'y="{y + bar * 0.7:.1f}" {FONT}>{money(value, grouped=True)}</text></g>'
         )
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{axis_y}" stroke="#333"/>')
     return _svg(width, height, title, "".join(parts))

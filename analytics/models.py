@@ -1,15 +1,16 @@
 """The sales summary the reports read, kept in step with executions and refunds.
 
 `ProductSalesSummary` holds, per product, one row per day, and the same figures rolled up per ISO
-week (Monday start), half month (the 1st to the 15th, the 16th to the month's end), month,
-quarter and year, so a report over any date range adds and
-subtracts the fewest of them that cover it exactly (a year, or a month less a day, say): its
-cost grows with the products sold, not with the number of order lines.
+week (Monday start), month, quarter and year (the calendar: analytics.periods), so a report
+over any date range adds and subtracts the fewest of them that cover it exactly (a year, or a
+month less a day, say): its cost grows with the products sold, not with the number of order
+lines.
 `DailySalesTotal` holds the day's totals over all products, with the executed-orders count
 (which per-product rows cannot give); it is split into a few shards so concurrent executions
 on the same day do not queue behind one row lock.
 
-Both are written only by analytics.services (sales_summary_record, sales_summary_rebuild).
+Both are written only by analytics.recorder (one sale at a time, called by orders) and
+analytics.services.sales_summary_rebuild.
 """
 
 from django.db import models
@@ -18,20 +19,19 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class ProductSalesSummary(models.Model):
-    class Period(models.TextChoices):
+    class Period(models.TextChoices):  # analytics.periods.PERIODS
         DAY = "day", "Day"
-        MONTH = "month", "Month"
         WEEK = "week", "Week"
+        MONTH = "month", "Month"
         QUARTER = "quarter", "Quarter"
         YEAR = "year", "Year"
-        HALF_MONTH = "half", "Half month"
 
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.CASCADE, related_name="sales_summary"
     )
     period = models.CharField(max_length=7, choices=Period.choices)
-    # The day, the Monday of the ISO week, the 1st or 16th of the month for a half month, or
-    # the first day of the month, quarter or year, in settings.TIME_ZONE.
+    # The day, the Monday of the ISO week, or the first day of the month, quarter or year, in
+    # settings.TIME_ZONE.
     period_start = models.DateField()
     units = models.BigIntegerField(default=0)
     # In cents: the reports sum tens of thousands of these per request, and PostgreSQL sums

@@ -4,8 +4,12 @@ Only executed orders are in the summary (a refund takes its order back out), eac
 the price and cost it was executed at. Date bounds are inclusive days of `executed_at` in
 settings.TIME_ZONE; `None` leaves that side open. A range is read as the fewest summary rows
 whose sum is exactly that range, adding and subtracting years, quarters, months, ISO weeks and
-days (`_cover`): a calendar year is one row per product, the last 30 days a month less a day.
-So the cost of a report grows with the products sold, not with the number of order lines.
+days (analytics.periods.cover): a calendar year is one row per product, the last 30 days a
+month less a day. So the cost of a report grows with the products sold, not with the number of
+order lines.
+
+Every report reads from the read replica when one is configured and answers (`replica_reads`,
+shop.replica), else from the primary; raw SQL asks the router for that database.
 
 Per-product figures are integers (money in cents, shares in hundredths of a percent): the API
 shapes its answers straight from sales_by_product's tuples and their shares
@@ -14,7 +18,6 @@ Decimal properties) for what it shows. A report may list every product; building
 per product was a seventh of its time in a gunicorn worker (py-spy: 14 %).
 """
 
-import heapq
 import operator
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -24,23 +27,20 @@ from decimal import Decimal
 from functools import cached_property, reduce
 from typing import NamedTuple
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
+from analytics import periods
 from analytics.models import DailySalesTotal, ProductSalesSummary
+from analytics.periods import cover
 from inventory.models import Category, Product
+from inventory.selectors import low_stock_products
+from shop.money import from_cents
+from shop.replica import replica_reads
 
 ZERO = Decimal("0.00")
 REPORT_WORK_MEM = "32MB"  # PostgreSQL: ~13 MB holds the per-product sums of 10,000 products
-Period = ProductSalesSummary.Period
-ONE_DAY, ONE_WEEK = timedelta(days=1), timedelta(days=7)
-
-
-def from_cents(cents: int) -> Decimal:
-    """Integer cents as a Decimal with two places (1234 -> 12.34)."""
-    return Decimal(cents).scaleb(-2)
 
 
 @dataclass(frozen=True)
@@ -169,88 +169,11 @@ class CategorySales:
         ]
 
 
-# Roughly how many rows (products sold) one period's rows are, relative to each other:
-# measured on a year of 1,000,000 lines over 10,000 products, a day holds a quarter of the
-# products a month does (2,321 of 9,990), a week four fifths (8,136); half months (9,718),
-# months, quarters and years hold about all. Rounded to quarters of a month.
-_ROW_WEIGHT = {
-    Period.DAY: 1,
-    Period.WEEK: 3,
-    Period.HALF_MONTH: 4,
-    Period.MONTH: 4,
-    Period.QUARTER: 4,
-    Period.YEAR: 4,
-}
-
-
-def _add_months(first_day: date, months: int) -> date:
-    years, month = divmod(first_day.month - 1 + months, 12)
-    return date(first_day.year + years, month + 1, 1)
-
-
-def _steps(day: date):
-    """The period rows that start or end at `day`: (the other end, period, row's start, sign).
-
-    Walking from `day` to the other end adds that row (sign 1) when going forward in time,
-    and subtracts it (sign -1) when going back.
-    """
-    yield day + ONE_DAY, Period.DAY, day, 1
-    yield day - ONE_DAY, Period.DAY, day - ONE_DAY, -1
-    if day.weekday() == 0:
-        yield day + ONE_WEEK, Period.WEEK, day, 1
-        yield day - ONE_WEEK, Period.WEEK, day - ONE_WEEK, -1
-    if day.day == 16:
-        yield _add_months(day.replace(day=1), 1), Period.HALF_MONTH, day, 1
-        yield day.replace(day=1), Period.HALF_MONTH, day.replace(day=1), -1
-    if day.day == 1:
-        before = _add_months(day, -1).replace(day=16)
-        yield day.replace(day=16), Period.HALF_MONTH, day, 1
-        yield before, Period.HALF_MONTH, before, -1
-        for period, months in ((Period.MONTH, 1), (Period.QUARTER, 3), (Period.YEAR, 12)):
-            if (day.month - 1) % months == 0:
-                before = _add_months(day, -months)
-                yield _add_months(day, months), period, day, 1
-                yield before, period, before, -1
-
-
-def _cover(first: date, last: date) -> tuple[dict, dict]:
-    """The summary rows whose sum is exactly the days [first, last], the cheapest to read:
-    ({period: [starts of rows to add]}, {period: [starts of rows to subtract]}).
-
-    A shortest path over the calendar: from `first` to the day after `last`, each step goes
-    across one period row, forward to add it or backward to subtract it, so the rows along
-    any path sum to exactly the range (the days in between cancel out). Each step costs its
-    period's _ROW_WEIGHT; the path stays within the years of the range, give or take a week.
-    """
-    target = last + ONE_DAY
-    low, high = date(first.year, 1, 1) - ONE_WEEK, date(last.year + 1, 1, 1) + ONE_WEEK
-    best: dict[date, tuple] = {first: (0, None)}  # day: (cost, the step that reached it)
-    heap = [(0, first)]
-    while heap:
-        cost, day = heapq.heappop(heap)
-        if day == target:
-            break
-        if cost > best[day][0]:
-            continue
-        for other, period, start, sign in _steps(day):
-            through = cost + _ROW_WEIGHT[period]
-            if low <= other <= high and (other not in best or through < best[other][0]):
-                best[other] = (through, (day, period, start, sign))
-                heapq.heappush(heap, (through, other))
-    added: dict[str, list[date]] = {}
-    subtracted: dict[str, list[date]] = {}
-    day = target
-    while day != first:
-        day, period, start, sign = best[day][1]
-        (added if sign > 0 else subtracted).setdefault(period, []).append(start)
-    return added, subtracted
-
-
 def _summary_filter(date_from: date | None, date_to: date | None) -> tuple[Q | None, Q | None]:
     """Filters of the summary rows whose sum is exactly [date_from, date_to]: (rows to add,
     rows to subtract), each None when there are none. Open or far bounds are brought in to
     the years the summary holds."""
-    years = ProductSalesSummary.objects.filter(period=Period.YEAR).aggregate(
+    years = ProductSalesSummary.objects.filter(period=periods.YEAR).aggregate(
         first=Min("period_start"), last=Max("period_start")
     )
     if years["first"] is None:
@@ -266,7 +189,7 @@ def _summary_filter(date_from: date | None, date_to: date | None) -> tuple[Q | N
         )
         if rows
         else None
-        for rows in _cover(first, last)
+        for rows in cover(first, last)
     )
 
 
@@ -283,6 +206,7 @@ def _sums(*fields: str) -> dict:
     return {f"total_{f}": Coalesce(Sum(f), 0 if f in ("units", "orders") else ZERO) for f in fields}
 
 
+@replica_reads()
 def profit_summary(*, date_from: date | None = None, date_to: date | None = None) -> ProfitSummary:
     """Revenue, cost, executed orders and units sold over the range (zeros when none)."""
     totals = DailySalesTotal.objects.filter(**_bounds("date", date_from, date_to)).aggregate(
@@ -296,6 +220,7 @@ def profit_summary(*, date_from: date | None = None, date_to: date | None = None
     )
 
 
+@replica_reads()
 def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
     """Every day of the range, with no sales as zeros: date, orders, units, revenue, cost,
     profit."""
@@ -326,40 +251,12 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
 
 
 def _summed(column: str) -> str:
-    """SQL summing an integer column of the summary, as a BIGINT.
-
-    PostgreSQL sums a BIGINT into a NUMERIC, a fifth slower over a report's rows than summing
-    doubles (65 against 53 ms over 64,000 summary rows); a double holds every whole number
-    of cents up to 2**53 (90 trillion in money) exactly, so its sum is exact and goes back to
-    BIGINT unchanged. SQLite sums integers in 64 bits already.
-    """
-    if connection.vendor == "postgresql":
-        return f"CAST(SUM(CAST({column} AS DOUBLE PRECISION)) AS BIGINT)"
+    """SQL summing an integer column of the summary, as an integer (PostgreSQL's SUM of a
+    BIGINT is a NUMERIC)."""
     return f"CAST(SUM({column}) AS BIGINT)"
 
 
-def _report_cursor():
-    """A cursor for a query whose answer is one row per product sold.
-
-    On PostgreSQL, one that reads the answer in binary: psycopg turned 10,000 rows of text
-    into tuples in 14 ms, and the same rows in binary in 2 ms. Django's own cursors bind
-    parameters on the client, which psycopg allows only with text results; this one is a
-    plain psycopg cursor (parameters bound by the server), wrapped as Django wraps its own,
-    so the query is logged and counted like any other.
-    """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    import psycopg
-
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = psycopg.Cursor(connection.connection)
-    raw.format = psycopg.pq.Format.BINARY
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
-
-
+@replica_reads()
 def sales_by_product(
     *, date_from: date | None = None, date_to: date | None = None, category_names: bool = True
 ) -> list[tuple]:
@@ -392,19 +289,22 @@ def sales_by_product(
     if category_names:
         category_name = "c.name"
         joins += f" JOIN {Category._meta.db_table} c ON c.id = p.category_id"
+    connection = connections[router.db_for_read(ProductSalesSummary)]
     units = _summed("units")
     # Only our own table names and the ORM's compiled SQL go into the string; values stay
     # parameters.
     query = (
         f"SELECT s.product_id, p.name, p.category_id, {category_name}, "  # noqa: S608
         "s.units, s.revenue, s.cost "
-        f"FROM (SELECT product_id, {units} AS units, {_summed('revenue_cents')} AS revenue, "
+        f"FROM (SELECT product_id, {units} AS units, "
+        f"{_summed('revenue_cents')} AS revenue, "
         f"{_summed('cost_cents')} AS cost "
         f"FROM ({rows}) r GROUP BY product_id HAVING {units} > 0) s "
         f"{joins} ORDER BY s.revenue DESC, s.product_id"
     )
     postgres = connection.vendor == "postgresql"
-    with transaction.atomic() if postgres else nullcontext(), _report_cursor() as cursor:
+    in_transaction = transaction.atomic(using=connection.alias) if postgres else nullcontext()
+    with in_transaction, connection.cursor() as cursor:
         if postgres:
             # One hash-aggregate group per product: let it stay in memory, not spill to disk.
             # No parallel workers: gathering and merging their partial sums of every product
@@ -452,6 +352,7 @@ def product_sales(
     return [ProductSales(*row, u, r) for row, u, r in zip(rows, units, revenue, strict=True)]
 
 
+@replica_reads()
 def category_sales(
     *,
     date_from: date | None = None,
@@ -494,19 +395,7 @@ def category_sales(
     return categories
 
 
-def low_stock_products(*, threshold: int | None = None, limit: int | None = None):
-    """Active products with at most `threshold` (default settings.LOW_STOCK_THRESHOLD) units
-    on hand, fewest first."""
-    if threshold is None:
-        threshold = settings.LOW_STOCK_THRESHOLD
-    qs = (
-        Product.objects.filter(is_active=True, quantity__lte=threshold)
-        .select_related("category")
-        .order_by("quantity", "id")
-    )
-    return qs[:limit] if limit is not None else qs
-
-
+@replica_reads()
 def dashboard(
     *, date_from: date, date_to: date, top_products: int = 10, low_stock_limit: int = 20
 ) -> dict:

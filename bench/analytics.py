@@ -202,7 +202,7 @@ class Server:
                 if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
                     self.api, self.admin = api_session(self.base), admin_session(self.base)
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting
                 pass
             time.sleep(0.2)
         self.__exit__()

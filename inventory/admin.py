@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from inventory import services
+from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
@@ -74,14 +74,8 @@ class StockLevelFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        threshold = settings.LOW_STOCK_THRESHOLD
-        match self.value():
-            case "out":
-                return queryset.filter(quantity=0)
-            case "low":
-                return queryset.filter(quantity__gt=0, quantity__lt=threshold)
-            case "in":
-                return queryset.filter(quantity__gt=0)
+        if self.value() in ("out", "low", "in"):
+            return queryset.filter(selectors.stock_level_filter(self.value()))
         return queryset
 
 
@@ -97,12 +91,26 @@ class StockMovementInline(RelatedLinksMixin, ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
+
 
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
-    # What fits a 1366-pixel screen beside the filters; the stock level is a filter, the last
-    # change is on each product's page.
-    list_display = ["sku", "name", "category", "price", "cost", "quantity", "is_active"]
+    # What fits a 1366-pixel screen beside the filters (the last change is on each product's
+    # page).
+    list_display = [
+        "sku",
+        "name",
+        "category",
+        "price",
+        "cost",
+        "quantity",
+        "stock_level",
+        "is_active",
+    ]
     list_display_links = ["sku", "name"]
     list_editable = ["price", "quantity", "is_active"]
     list_filter = [StockLevelFilter, "is_active", "category"]
@@ -119,6 +127,10 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
             "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 6em"})
         }
     }
+
+    @admin.display(description="stock")
+    def stock_level(self, obj):
+        return selectors.stock_level(obj.quantity)
 
     @admin.display(description="stock movements")
     def movements(self, obj):
@@ -172,6 +184,16 @@ class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     date_hierarchy = "created_at"
     show_full_result_count = False
 
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
+
+    @admin.display(description="why")
+    def why(self, obj):
+        """Replaced per request by get_list_display's column (with the order's link)."""
+        return obj.get_reason_display()
+
     def get_list_display(self, request):
         order = self._related_column(request, "order")
 
@@ -190,11 +212,6 @@ class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
             return format_html("{} · {}", reason, obj.note) if obj.note else reason
 
         return [why if name == "why" else name for name in super().get_list_display(request)]
-
-    @admin.display(description="why")
-    def why(self, obj):
-        """Drawn per request by get_list_display (the order is a link only for some viewers)."""
-        return obj.get_reason_display()
 
     @admin.display(description="when", ordering="created_at")
     def when(self, obj):

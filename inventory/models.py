@@ -3,13 +3,15 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from shop.validators import no_control_characters
+
 # The largest id a BigAutoField holds: a larger number names nothing (and SQLite cannot even
 # bind it), so inputs beyond it are refused before any query.
 MAX_ID = 2**63 - 1
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[no_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,8 +35,8 @@ class Product(models.Model):
     # sku and name are unique through Meta.constraints, not `unique=True`: on PostgreSQL a unique
     # CharField also gets a varchar_pattern_ops `_like` index, which only `startswith` lookups
     # use (search uses the trigram indexes) and every insert pays for. Same validation messages.
-    sku = models.CharField("SKU", max_length=64)
-    name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, validators=[no_control_characters])
+    name = models.CharField(max_length=200, validators=[no_control_characters])
     # No index of its own: product_category_name_idx and product_category_price_idx start with it.
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="products", db_index=False
@@ -143,13 +145,9 @@ class StockMovement(models.Model):
         on_delete=models.SET_NULL,
         related_name="stock_movements",
     )
-    order = models.ForeignKey(
-        "orders.Order",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="stock_movements",
-    )
+    # The order that moved the stock, by id: inventory knows no orders (no foreign key, so no
+    # dependency on the orders app, in code or in migrations). Orders are never deleted.
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
     )

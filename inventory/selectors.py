@@ -2,18 +2,49 @@
 
 import hashlib
 from collections.abc import Callable, Iterable
-from decimal import Context, Decimal
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inventory.models import MAX_ID, Category, Product
+from shop.money import money
 
 T = TypeVar("T")
+
+
+# --- Stock levels: "low stock" is defined here only -----------------------------------------
+
+
+def stock_level(quantity: int) -> str:
+    """ "out" (none on hand), "low" (fewer than settings.LOW_STOCK_THRESHOLD) or "ok"."""
+    if quantity <= 0:
+        return "out"
+    return "low" if quantity < settings.LOW_STOCK_THRESHOLD else "ok"
+
+
+def stock_level_filter(level: str) -> Q:
+    """The products at a stock level of stock_level's ("in": any on hand)."""
+    return {
+        "out": Q(quantity__lte=0),
+        "low": Q(quantity__gt=0, quantity__lt=settings.LOW_STOCK_THRESHOLD),
+        "ok": Q(quantity__gte=settings.LOW_STOCK_THRESHOLD),
+        "in": Q(quantity__gt=0),
+    }[level]
+
+
+def low_stock_products(*, limit: int | None = None) -> QuerySet[Product]:
+    """Active products to restock: out of stock or low (stock_level), fewest first."""
+    qs = (
+        Product.objects.filter(stock_level_filter("out") | stock_level_filter("low"))
+        .filter(is_active=True)
+        .select_related("category")
+        .order_by("quantity", "id")
+    )
+    return qs[:limit] if limit is not None else qs
 
 
 def user_is_staff(user) -> bool:
@@ -139,26 +170,13 @@ def _row(values: Iterable, with_cost: bool) -> dict:
         "name": name,
         "category": category,
         "category_name": category_name,
-        "price": _money(price),
+        "price": money(price),
         "quantity": quantity,
         "is_active": bool(is_active),  # as Django's SQLite converter does, were it 0 or 1
     }
     if with_cost:
-        row["cost"] = _money(cost)
+        row["cost"] = money(cost)
     return row
-
-
-def _money(value) -> str:
-    """Two places. The ORM and PostgreSQL's cursor give a Decimal; SQLite's cursor an int or a
-    float, which is read as Django's SQLite backend reads it (15 significant digits)."""
-    if isinstance(value, float):
-        value = _SQLITE_DECIMAL.create_decimal_from_float(value)
-    elif isinstance(value, str):
-        value = Decimal(value)
-    return f"{value:.2f}"
-
-
-_SQLITE_DECIMAL = Context(prec=15)
 
 
 COUNT_GENERATION_KEY = "inventory:catalog-generation"

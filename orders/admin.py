@@ -2,25 +2,24 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django_countries import countries
 
-from orders import services
-from orders.models import Customer, Order, OrderEvent, OrderLine, Payment
+from orders import selectors, services
+from orders.models import Order, OrderEvent, OrderLine, Payment
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
-from shop.exceptions import DomainError
+from shop.errors import DomainError
+from shop.money import money
 
 # Links from an order's page to other screens, for viewers who may open them (an Order
 # manager sees a line's product and an event's staff actor as text).
 PRODUCT_LINK = ("admin:inventory_product_change", "inventory.view_product", None)
 USER_LINK = ("admin:accounts_user_change", "accounts.view_user", None)
-CUSTOMER_LINK = ("admin:orders_customer_change", "orders.view_customer", None)
+CUSTOMER_LINK = ("admin:accounts_customer_change", "accounts.view_customer", None)
 
 
 class OrderLineInline(RelatedLinksMixin, ReadOnlyInline):
@@ -156,7 +155,15 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
     services as the API and are written to the admin history."""
 
     # What fits a 1366-pixel screen beside the filters: short dates, the country by name.
-    list_display = ["number", "customer_email", "status", "country", "total", "placed", "executed"]
+    list_display = [
+        "number",
+        "customer_email",
+        "status",
+        "country",
+        "order_total",
+        "placed",
+        "executed",
+    ]
     list_filter = [
         "status",
         UnfinishedPaymentFilter,
@@ -167,6 +174,14 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
     search_help_text = "Order number (e.g. 42 or #42) or customer email"
     list_select_related = ["customer"]
     related_links = {"customer": CUSTOMER_LINK}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(selectors.order_lines_prefetch())
+
+    @admin.display(description="total")
+    def order_total(self, obj):
+        """As the API shows it: a pending order at its products' current prices."""
+        return money(selectors.order_total(obj))
 
     def get_search_results(self, request, queryset, search_term):
         """An order number finds that order only, not every email that contains the digits."""
@@ -227,22 +242,25 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing to save by hand: every field is read-only, changes go through the buttons.
-        order = self.get_object(request, unquote(object_id))
         extra_context = {
             **(extra_context or {}),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
         }
-        if order is not None:
-            can_change = self.has_change_permission(request, order)
-            extra_context |= {
-                "title": f"Order #{order.pk}",
-                "subtitle": f"{order.get_status_display()} · total {order.total}",
-                "can_refund": can_change and order.status == Order.Status.EXECUTED,
-                "can_cancel": can_change and order.status == Order.Status.PENDING,
-            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            can_change = self.has_change_permission(request, obj)
+            context |= {
+                "title": f"Order #{obj.pk}",
+                "subtitle": f"{obj.get_status_display()} · total "
+                f"{money(selectors.order_total(obj))}",
+                "can_refund": can_change and obj.status == Order.Status.EXECUTED,
+                "can_cancel": can_change and obj.status == Order.Status.PENDING,
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- refund and cancel: a confirmation page, then the service ---------------------------
 
@@ -281,7 +299,9 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
         """The orders that would change and their amounts, and those that would not, before
         anything happens."""
         spec = STAFF_CHANGES[change]
-        orders = list(queryset.select_related("customer").order_by("pk"))
+        orders = list(queryset.select_related("customer").order_by("pk"))  # lines prefetched
+        for order in orders:
+            order.amount = selectors.order_total(order)
         eligible = [o for o in orders if o.status == spec["status"]]
         skipped = [o for o in orders if o.status != spec["status"]]
         context = {
@@ -292,7 +312,7 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
             "change": change,
             "eligible": eligible,
             "skipped": skipped,
-            "amount": sum((o.total for o in eligible), start=0),
+            "amount": money(sum((o.amount for o in eligible), start=0)),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "from_action": request.POST.get("action") == spec["action"],
             "cancel_url": cancel_url,
@@ -321,41 +341,3 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
         if skipped_ids:
             ids = ", ".join(f"#{pk}" for pk in skipped_ids)
             self.message_user(request, f"{spec['skipped']}: {ids}.", messages.WARNING)
-
-
-@admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Customers, read-only, for order support: who they are and what they bought. Never the
-    password hash, nor permissions."""
-
-    list_display = ["email", "full_name", "date_joined", "orders_count", "spent"]
-    search_fields = ["email", "full_name"]
-    search_help_text = "Email or name"
-    list_filter = ["is_active"]
-    fields = ["email", "full_name", "date_joined", "is_active", "orders_count", "spent", "orders"]
-    readonly_fields = fields
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(is_staff=False)
-            .annotate(
-                order_count=Count("orders"),
-                total_spent=Sum("orders__total", filter=Q(orders__status=Order.Status.EXECUTED)),
-            )
-        )
-
-    @admin.display(description="orders", ordering="order_count")
-    def orders_count(self, obj):
-        return obj.order_count
-
-    @admin.display(description="total spent", ordering="total_spent")
-    def spent(self, obj):
-        return f"{obj.total_spent or 0:.2f}"  # SQLite sums decimals without their places
-
-    @admin.display(description="their orders")
-    def orders(self, obj):
-        url = reverse("admin:orders_order_changelist") + f"?customer__id__exact={obj.pk}"
-        return format_html('<a href="{}">All orders of this customer</a>', url)

@@ -1,4 +1,4 @@
-"""Demo customers and orders for a new install (`seed_demo`).
+"""Demo orders for a new install (`seed_demo`, shop.demo, which makes the DEMO_CUSTOMERS).
 
 Orders go through the real services (so stock, movements, payments and events are right),
 then their dates are moved back over the last ~90 days so the analytics have a history.
@@ -10,8 +10,6 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
-from accounts.models import User
 from inventory.models import Category, Product, StockMovement
 from inventory.services import stock_adjust
 from orders import services
@@ -52,15 +50,12 @@ def _backdate(order: Order, when) -> None:
     Order.objects.filter(pk=order.pk).update(**fields)
     OrderEvent.objects.filter(order=order).update(created_at=when)
     Payment.objects.filter(order=order).update(created_at=when)
-    StockMovement.objects.filter(order=order).update(created_at=when)
+    StockMovement.objects.filter(order_id=order.pk).update(created_at=when)
 
 
-def seed_orders(stdout) -> None:
+def seed_orders(stdout, *, customers) -> None:
+    """Orders of `customers` (the accounts of DEMO_CUSTOMERS, made by shop.demo)."""
     rng = random.Random(2026)  # noqa: S311 - the same demo every time, not a secret
-    customers = [
-        User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name)
-        for email, name in DEMO_CUSTOMERS
-    ]
     if not Product.objects.filter(is_active=True, quantity__gt=0).exists():
         _fallback_catalog()
     products = list(Product.objects.filter(is_active=True, quantity__gt=0).order_by("pk")[:60])
@@ -104,9 +99,4 @@ def seed_orders(stdout) -> None:
         days = rng.uniform(0, 3) if target == "pending" else rng.uniform(0, 90)
         _backdate(order, now - timedelta(days=days, hours=rng.uniform(0, 12)))
         made[target] += 1
-    lines = [
-        f"Demo customers (password for all: {DEMO_PASSWORD}): "
-        + ", ".join(email for email, _ in DEMO_CUSTOMERS),
-        "Demo orders: " + ", ".join(f"{n} {status}" for status, n in made.items()),
-    ]
-    stdout.write("\n".join(lines))
+    stdout.write("Demo orders: " + ", ".join(f"{n} {status}" for status, n in made.items()))

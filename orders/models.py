@@ -5,8 +5,6 @@ from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
 
-from accounts.models import User
-
 
 class Order(models.Model):
     class Status(models.TextChoices):
@@ -180,12 +178,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
-
-
-class Customer(User):
-    """An account seen from order support: read-only, with its orders (the admin's
-    Orders › Customers, for Order managers). A proxy: no table of its own."""
-
-    class Meta:
-        proxy = True
-        ordering = ["email"]

@@ -335,16 +335,6 @@ def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor)
             lines = list(order.lines.order_by("pk"))
             if set(prices) != {line.pk for line in lines}:  # cannot be: edits wait for us
                 raise OrderNotPending()
-            # Locks the products (primary-key order), checks every line, lowers the stock or
-            # raises InsufficientStock.
-            products = stock_adjust(
-                changes={line.product_id: -line.quantity for line in lines},
-                reason=StockMovement.Reason.ORDER,
-                actor=actor,
-                order=order,
-            )
-            if any(not p.is_active for p in products.values()):
-                raise ProductUnavailable()
             for line in lines:
                 line.unit_price, line.unit_cost = prices[line.pk]
             OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
@@ -360,6 +350,16 @@ def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor)
                     _attempt_event(locked, actor=actor),
                 ]
             )
+            # Last, to hold the hot product rows as briefly as possible: locks them (primary-
+            # key order), checks every line, lowers the stock or raises InsufficientStock.
+            products = stock_adjust(
+                changes={line.product_id: -line.quantity for line in lines},
+                reason=StockMovement.Reason.ORDER,
+                actor=actor,
+                order=order,
+            )
+            if any(not p.is_active for p in products.values()):
+                raise ProductUnavailable()
             for line in lines:
                 line.product = products[line.product_id]
             order._prefetched_objects_cache = {"lines": lines}

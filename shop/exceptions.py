@@ -1,33 +1,17 @@
 """API errors in the shapes API.md documents.
 
 DRF answers 400/401/403/404/429 itself. Domain errors raised by services
-(`shop.exceptions.DomainError` and subclasses) become `{"detail", "code", ...}` with their status
-here, so services never import DRF.
+(`shop.errors.DomainError` and subclasses) become `{"detail", "code", ...}` with their
+`status_code` here, so services never import DRF.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-
-class DomainError(Exception):
-    """A valid request that the resource's current state forbids (409 by default)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
-    detail = "The resource's state forbids this request."
-
-    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra):
-        self.detail = detail or self.detail
-        self.code = code or self.code
-        self.extra = extra
-        super().__init__(self.detail)
-
-    def as_dict(self) -> dict:
-        return {"detail": self.detail, "code": self.code, **self.extra}
+from shop.errors import DomainError
 
 
 def exception_handler(exc, context):

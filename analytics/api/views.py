@@ -7,6 +7,7 @@ analytics.api.serializers document the same shapes in the OpenAPI schema.
 """
 
 from drf_orjson_renderer.renderers import ORJSONRenderer
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -16,31 +17,21 @@ from analytics import selectors
 from analytics.api import serializers
 from analytics.api.permissions import CanViewReports
 from analytics.selectors import PERCENT_TEXTS
-
-
-def money(value) -> str:
-    return f"{value:.2f}"
-
-
-_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
-
-
-def cents(value: int) -> str:
-    """Integer cents as money with two places (-150 -> "-1.50"), without a Decimal."""
-    if value >= 0:
-        return f"{value // 100}.{_TWO_DIGITS[value % 100]}"
-    return "-" + cents(-value)
-
+from shop.money import money, money_from_cents
 
 DATE_PARAMS = [
     OpenApiParameter(
-        "date_from", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
+        "date_from",
+        type=OpenApiTypes.DATE,
+        description="ISO date (YYYY-MM-DD), inclusive, on executed_at",
     ),
     OpenApiParameter(
-        "date_to", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
+        "date_to",
+        type=OpenApiTypes.DATE,
+        description="ISO date (YYYY-MM-DD), inclusive, on executed_at; not before date_from",
     ),
 ]
-ERRORS = {
+ERRORS = {  # shop.schema gives each its JSON body
     400: OpenApiResponse(description="A bad date, or date_from after date_to."),
     401: OpenApiResponse(description="Not authenticated."),
     403: OpenApiResponse(description="Not in the Analysts role."),
@@ -85,7 +76,11 @@ class ProductSalesView(ReportView):
         operation_id="analytics_product_sales",
         parameters=[
             *DATE_PARAMS,
-            OpenApiParameter("limit", type=int, description="Only the first N products."),
+            OpenApiParameter(
+                "limit",
+                type={"type": "integer", "minimum": 1, "maximum": 100000},
+                description="Only the first N products.",
+            ),
         ],
         responses={200: serializers.ProductSalesSerializer, **ERRORS},
         description="Each product sold in the range, highest revenue first.",
@@ -115,7 +110,7 @@ def _product_objects(rows: list[tuple], **shares: list[int]) -> list[dict]:
             "product_id": product_id,
             "product_name": product_name,
             "units_sold": units_sold,
-            "revenue": cents(revenue),
+            "revenue": money_from_cents(revenue),
         }
         for product_id, product_name, _, _, units_sold, revenue, _ in rows
     ]
@@ -141,8 +136,8 @@ class CategorySalesView(ReportView):
                         "category_id": c.category_id,
                         "category_name": c.category_name,
                         "units_sold": c.units_sold,
-                        "revenue": cents(c.revenue_cents),
-                        "profit": cents(c.profit_cents),
+                        "revenue": money_from_cents(c.revenue_cents),
+                        "profit": money_from_cents(c.profit_cents),
                         "percent_of_revenue": PERCENT_TEXTS[c.revenue_share],
                         "products": _product_objects(c.rows, percent_of_category=c.shares),
                     }

@@ -1,6 +1,8 @@
 from django.db import migrations
 
-from accounts.roles import ANALYSTS, role_permissions_operation
+from shop.migration_operations import role_permissions_operation
+
+ROLE = "Analysts"  # the group accounts.0002_staff_roles made
 
 CODENAMES = ["view_reports"]
 
@@ -11,4 +13,4 @@ class Migration(migrations.Migration):
         ("analytics", "0001_analytics_sales_summary"),
     ]
 
-    operations = [role_permissions_operation(ANALYSTS, "analytics", CODENAMES)]
+    operations = [role_permissions_operation(ROLE, "analytics", CODENAMES)]

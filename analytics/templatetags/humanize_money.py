@@ -1,6 +1,6 @@
-from decimal import Decimal
-
 from django import template
+
+from shop.money import money as money_text
 
 register = template.Library()
 
@@ -8,4 +8,4 @@ register = template.Library()
 @register.filter
 def money(value) -> str:
     """12345.5 -> '12,345.50' (two places, thousands separated)."""
-    return f"{Decimal(value):,.2f}"
+    return money_text(value, grouped=True)

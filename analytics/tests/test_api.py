@@ -5,7 +5,6 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from analytics.api.views import cents
 from analytics.models import ProductSalesSummary
 from analytics.tests.factories import CategoryFactory, ProductFactory, executed_order
 from orders.models import Order
@@ -219,18 +218,6 @@ def test_reports_query_count_does_not_grow_with_products(
         response = client.get(reverse(url), {"date_from": "2026-03-01", "date_to": "2026-03-31"})
 
     assert response.status_code == 200
-
-
-def test_money_from_cents():
-    assert [cents(v) for v in (0, 5, 99, 100, 123456, -5, -150)] == [
-        "0.00",
-        "0.05",
-        "0.99",
-        "1.00",
-        "1234.56",
-        "-0.05",
-        "-1.50",
-    ]
 
 
 @pytest.mark.parametrize("url", URLS)

@@ -232,6 +232,50 @@ def test_sales_summary_rebuild_repairs_a_tampered_summary():
     assert "agrees" in out.getvalue()
 
 
+def test_sales_summary_rebuild_counts_a_row_with_other_figures_once():
+    """A row on both sides with other figures is one wrong row, not two (one each way)."""
+    tea, mug = ProductFactory(), ProductFactory()
+    executed_order([(tea, 2, "5.00", "2.00"), (mug, 1, "9.00", "4.00")], at=at(date(2026, 7, 1)))
+    ProductSalesSummary.objects.filter(product=tea, period="day").update(units=99)
+    ProductSalesSummary.objects.filter(product=mug, period="year").delete()
+
+    result = sales_summary_rebuild(dry_run=True)
+
+    assert (result.summary_rows_wrong, result.daily_rows_wrong) == (2, 0)
+    assert result.summary_rows == 10  # two products, five periods
+
+
+def test_sales_record_takes_plain_figures():
+    from analytics.recorder import sales_record
+
+    tea, mug = ProductFactory(), ProductFactory()
+    moment = at(date(2026, 7, 1), hour=23, minute=30)
+    figures = [(mug.pk, 1, 900, 400), (tea.pk, 2, 1000, 250)]
+    sales_record(executed_at=moment, shard_key=17, products=figures, sign=1)
+    sales_record(executed_at=moment, shard_key=17, products=figures[:1], sign=-1)
+
+    rows = ProductSalesSummary.objects.values_list("product", "period", "period_start", "units")
+    starts = {"day": date(2026, 7, 1), "week": date(2026, 6, 29), "month": date(2026, 7, 1)}
+    starts |= {"quarter": date(2026, 7, 1), "year": date(2026, 1, 1)}
+    assert sorted(rows) == sorted(
+        [(tea.pk, p, start, 2) for p, start in starts.items()]
+        + [(mug.pk, p, start, 0) for p, start in starts.items()]
+    )
+    assert set(ProductSalesSummary.objects.filter(product=tea).values_list("revenue_cents")) == {
+        (1000,)
+    }
+    daily = DailySalesTotal.objects.get()
+    assert (daily.date, daily.shard, daily.orders, daily.units) == (date(2026, 7, 1), 1, 0, 2)
+    assert (daily.revenue, daily.cost) == (Decimal("10.00"), Decimal("2.50"))
+
+
+def test_sales_record_is_registered_with_orders():
+    from analytics.recorder import sales_record
+    from orders import sales
+
+    assert sales._recorders == [sales_record]
+
+
 def test_rebuild_sales_summary_dry_run_exits_1_on_differences():
     executed_order([(ProductFactory(), 1, "5.00", "2.00")], at=at(date(2026, 7, 1)), record=False)
 
@@ -247,9 +291,9 @@ def test_sales_summary_record_rejects_bad_sign():
     order = executed_order([(ProductFactory(), 1, "5.00", "2.00")], at=at(date(2026, 7, 1)))
 
     with pytest.raises(ValueError):
-        from analytics.services import sales_summary_record
+        from orders.sales import order_sales_record
 
-        sales_summary_record(order=order, sign=2)
+        order_sales_record(order=order, sign=2)
 
     assert ProductSalesSummary.objects.get(period="day").units == 1
 

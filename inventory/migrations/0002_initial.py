@@ -9,20 +9,16 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("inventory", "0001_initial"),
-        ("orders", "0001_initial"),
     ]
 
     operations = [
+        # Until 2026-12-04 a foreign key to orders.Order (and a dependency on orders' 0001,
+        # which made the two apps' migrations a cycle); 0006 drops that constraint from
+        # databases migrated before.
         migrations.AddField(
             model_name="stockmovement",
-            name="order",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="stock_movements",
-                to="orders.order",
-            ),
+            name="order_id",
+            field=models.BigIntegerField(blank=True, db_index=True, null=True),
         ),
         migrations.AddField(
             model_name="stockmovement",

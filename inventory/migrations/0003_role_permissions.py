@@ -1,6 +1,8 @@
 from django.db import migrations
 
-from accounts.roles import INVENTORY_MANAGERS, role_permissions_operation
+from shop.migration_operations import role_permissions_operation
+
+ROLE = "Inventory managers"  # the group accounts.0002_staff_roles made
 
 CODENAMES = [
     "add_category",
@@ -19,9 +21,10 @@ CODENAMES = [
 
 
 class Migration(migrations.Migration):
+    # No dependency on accounts' 0002_staff_roles (until 2026-12-04 there was one): the grant
+    # gets or creates its group, so either may run first.
     dependencies = [
-        ("accounts", "0002_staff_roles"),
         ("inventory", "0002_initial"),
     ]
 
-    operations = [role_permissions_operation(INVENTORY_MANAGERS, "inventory", CODENAMES)]
+    operations = [role_permissions_operation(ROLE, "inventory", CODENAMES)]

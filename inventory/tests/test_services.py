@@ -2,7 +2,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import ProtectedError
 
 from inventory import services
 from inventory.models import Category, Product, StockMovement
@@ -93,25 +92,23 @@ def test_product_update_invalid_changes_nothing(inventory_manager, product):
     assert not StockMovement.objects.exists()
 
 
-def test_product_delete_database_guard_when_check_misses(monkeypatch, product, sold):
-    """The order lines' PROTECT foreign key is the second guard (a line added after the check)."""
+def test_product_and_category_delete_of_sold_product_refused_changes_nothing(product, sold):
+    """The order lines' PROTECT foreign key is the rule: a sold product stays, with its stock
+    movements and its category."""
     sold(product)
-    with pytest.raises(ProtectedError):
-        Product.objects.filter(pk=product.pk).delete()
-
-    class NoLines:
-        class objects:  # noqa: N801 - stands in for a model manager
-            @staticmethod
-            def filter(**kwargs):
-                return Product.objects.none()
-
-    monkeypatch.setattr(services, "OrderLine", NoLines)
+    movements = StockMovement.objects.filter(product=product).count()
     with pytest.raises(services.ProductHasSales):
         services.product_delete(product=product)
     with pytest.raises(services.CategoryHasSales):
         services.category_delete(category=product.category)
     assert Product.objects.filter(pk=product.pk).exists()
     assert Category.objects.filter(pk=product.category_id).exists()
+    assert StockMovement.objects.filter(product=product).count() == movements
+
+
+def test_product_delete_unsold_removes_it(product):
+    services.product_delete(product=product)
+    assert not Product.objects.filter(pk=product.pk).exists()
 
 
 def test_category_create_same_name_other_case_refused(category):

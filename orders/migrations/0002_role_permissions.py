@@ -1,6 +1,8 @@
 from django.db import migrations
 
-from accounts.roles import ORDER_MANAGERS, role_permissions_operation
+from shop.migration_operations import role_permissions_operation
+
+ROLE = "Order managers"  # the group accounts.0002_staff_roles made
 
 CODENAMES = [
     "view_order",
@@ -12,9 +14,10 @@ CODENAMES = [
 
 
 class Migration(migrations.Migration):
+    # No dependency on accounts' 0002_staff_roles (until 2026-12-04 there was one): the grant
+    # gets or creates its group, so either may run first.
     dependencies = [
-        ("accounts", "0002_staff_roles"),
         ("orders", "0001_initial"),
     ]
 
-    operations = [role_permissions_operation(ORDER_MANAGERS, "orders", CODENAMES)]
+    operations = [role_permissions_operation(ROLE, "orders", CODENAMES)]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.contrib.admin.models import LogEntry
 
@@ -87,7 +89,7 @@ def test_order_admin_refund_and_restock_action(admin_client_for, order_manager):
     }
     assert Product.objects.get().quantity == 10
     movement = StockMovement.objects.get(reason="refund")
-    assert (movement.change, movement.order, movement.actor) == (4, executed, order_manager)
+    assert (movement.change, movement.order_id, movement.actor) == (4, executed.pk, order_manager)
     assert LogEntry.objects.get().object_id == str(executed.pk)
 
 
@@ -114,6 +116,23 @@ def test_order_admin_change_page_queries_do_not_grow_with_lines(
         response = client.get(f"{CHANGELIST}{order.pk}/change/")
     assert response.status_code == 200
     assert b'name="_save"' not in response.content
+
+
+def test_order_admin_list_total_is_the_api_total(admin_client_for, order_manager, client_for):
+    """One rule for both: a pending order at its products' current prices, an executed one at
+    the total it was charged."""
+    product = ProductFactory(price=Decimal("10.00"))
+    pending = order_make(items=[(product, 3)])
+    executed = order_make(items=[(product, 2)])
+    services.order_execute(order=executed, actor=None)
+    Product.objects.filter(pk=product.pk).update(price=Decimal("12.50"))
+
+    response = admin_client_for(order_manager).get(CHANGELIST)
+    admin = response.context["cl"].model_admin
+    shown = {o.pk: admin.order_total(o) for o in response.context["cl"].result_list}
+    assert shown == {pending.pk: "37.50", executed.pk: "20.00"}
+    api = client_for(pending.customer).get(f"/api/v1/orders/{pending.pk}/").json()
+    assert api["total"] == shown[pending.pk]
 
 
 def test_payment_attempts_admin_shows_unfinished_ones(admin_client_for, order_manager):

@@ -116,7 +116,7 @@ def test_order_page_is_titled_with_its_number_and_links_only_what_the_role_may_o
     assert "Change order" not in html
     assert product.name in html
     assert "/admin/inventory/" not in html  # the line's product: text for Order managers
-    assert f'href="/admin/orders/customer/{order.customer_id}/change/"' in html
+    assert f'href="/admin/accounts/customer/{order.customer_id}/change/"' in html
 
 
 def test_superuser_sees_the_lines_product_as_a_link(client, superuser):
@@ -133,8 +133,8 @@ def test_customers_read_only_with_orders_and_total_spent(as_order_manager):
     order_make(customer=order.customer)  # pending: counted, not spent
     customer = order.customer
 
-    listing = as_order_manager.get("/admin/orders/customer/", {"q": customer.email})
-    page = as_order_manager.get(f"/admin/orders/customer/{customer.pk}/change/")
+    listing = as_order_manager.get("/admin/accounts/customer/", {"q": customer.email})
+    page = as_order_manager.get(f"/admin/accounts/customer/{customer.pk}/change/")
 
     assert listing.status_code == 200
     [row] = listing.context["cl"].result_list
@@ -148,13 +148,15 @@ def test_customers_read_only_with_orders_and_total_spent(as_order_manager):
     orders = as_order_manager.get(CHANGELIST, {"customer__id__exact": customer.pk})
     assert len(orders.context["cl"].result_list) == 2
     # Read-only.
-    assert as_order_manager.post(f"/admin/orders/customer/{customer.pk}/change/").status_code == 403
+    assert (
+        as_order_manager.post(f"/admin/accounts/customer/{customer.pk}/change/").status_code == 403
+    )
 
 
 def test_customers_hidden_from_inventory_managers(client, inventory_manager):
     client.force_login(inventory_manager)
 
-    assert client.get("/admin/orders/customer/").status_code == 403
+    assert client.get("/admin/accounts/customer/").status_code == 403
 
 
 def test_country_filter_shows_country_names(as_order_manager):

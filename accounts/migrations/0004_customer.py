@@ -1,16 +1,17 @@
 from django.db import migrations
 
 import accounts.models
-from accounts.roles import ORDER_MANAGERS, role_permissions_operation
+from shop.migration_operations import role_permissions_operation
+
+ROLE = "Order managers"  # the group accounts.0002_staff_roles made
 
 
 class Migration(migrations.Migration):
-    """Customers as order support sees them: a proxy of the user model, read-only for Order
-    managers (view permission only)."""
+    """Customers as order support sees them: a proxy of the user model, which Order managers
+    may view (read-only)."""
 
     dependencies = [
-        ("accounts", "0002_staff_roles"),
-        ("orders", "0003_payment_attempts"),
+        ("accounts", "0003_control_characters"),
     ]
 
     operations = [
@@ -28,5 +29,5 @@ class Migration(migrations.Migration):
                 ("objects", accounts.models.UserManager()),
             ],
         ),
-        role_permissions_operation(ORDER_MANAGERS, "orders", ["view_customer"]),
+        role_permissions_operation(ROLE, "accounts", ["view_customer"]),
     ]

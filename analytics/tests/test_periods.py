@@ -1,6 +1,6 @@
-"""Week, half-month, quarter and year rows in the summary, and ranges read as the fewest rows
-that sum to exactly the range: figures checked against sums computed independently from the
-order lines."""
+"""analytics.periods: week, month, quarter and year rows in the summary, and ranges read as the
+fewest rows that sum to exactly the range: figures checked against sums computed independently
+from the order lines."""
 
 import calendar
 import importlib
@@ -13,17 +13,16 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from analytics import selectors
+from analytics import periods, selectors
 from analytics.models import ProductSalesSummary
-from analytics.services import period_starts, sales_summary_rebuild
+from analytics.periods import period_starts
+from analytics.services import sales_summary_rebuild
 from analytics.tests.factories import CategoryFactory, ProductFactory, executed_order, refund
 from analytics.tests.test_services import at, expected_from_lines
 from orders.models import Order
 
 pytestmark = pytest.mark.django_db
-week_migration = importlib.import_module("analytics.migrations.0003_week_period")
-year_migration = importlib.import_module("analytics.migrations.0004_quarter_and_year_periods")
-half_migration = importlib.import_module("analytics.migrations.0006_half_month_period")
+periods_migration = importlib.import_module("analytics.migrations.0007_periods_without_half_months")
 
 RANGES = [
     (date(2026, 3, 17), date(2026, 9, 12)),  # mid-month to mid-month
@@ -45,10 +44,7 @@ RANGES = [
 def covered_days(row) -> list[date]:
     start, period = row.period_start, row.period
     months = {"month": 1, "quarter": 3, "year": 12}.get(period)
-    if period == "half":  # the 1st to the 15th, or the 16th to the month's last day
-        last = 15 if start.day == 1 else calendar.monthrange(start.year, start.month)[1]
-        length = last - start.day + 1
-    elif months is None:
+    if months is None:
         length = {"day": 1, "week": 7}[period]
     else:
         length = sum(
@@ -113,26 +109,59 @@ def test_summary_filter_covers_each_day_of_the_range_once():
         [("month", date(2026, 12, 1))],
         [("day", date(2026, 12, 1))],
     ]
-    # Tuesday 17 March to Saturday 12 September: the second half of March less its first day
-    # (16 March), the second and third quarters, less the second half of September and the
-    # days 13–15 September.
+    # Tuesday 17 March to Saturday 12 September 2026: the weeks of 16 and 23 March less 16
+    # March, 30 and 31 March, the second and third quarters, less the weeks of 14 and 21
+    # September and the days 13 and 28–30 September.
     added, subtracted = read_rows(date(2026, 3, 17), date(2026, 9, 12))
     assert sorted((r.period, r.period_start.isoformat()) for r in added) == [
-        ("half", "2026-03-16"),
+        ("day", "2026-03-30"),
+        ("day", "2026-03-31"),
         ("quarter", "2026-04-01"),
         ("quarter", "2026-07-01"),
+        ("week", "2026-03-16"),
+        ("week", "2026-03-23"),
     ]
     assert sorted((r.period, r.period_start.isoformat()) for r in subtracted) == [
         ("day", "2026-03-16"),
         ("day", "2026-09-13"),
-        ("day", "2026-09-14"),
-        ("day", "2026-09-15"),
-        ("half", "2026-09-16"),
+        ("day", "2026-09-28"),
+        ("day", "2026-09-29"),
+        ("day", "2026-09-30"),
+        ("week", "2026-09-14"),
+        ("week", "2026-09-21"),
     ]
-    # 1 to 12 April: the first half of April less three days, not a week and five days.
+    # 1 to 12 April: the weeks of 30 March and 6 April less 30 and 31 March.
     assert rows(date(2026, 4, 1), date(2026, 4, 12)) == [
-        [("half", date(2026, 4, 1))],
-        [("day", date(2026, 4, 13)), ("day", date(2026, 4, 14)), ("day", date(2026, 4, 15))],
+        [("week", date(2026, 3, 30)), ("week", date(2026, 4, 6))],
+        [("day", date(2026, 3, 30)), ("day", date(2026, 3, 31))],
+    ]
+
+
+def test_period_start_and_after_each_period():
+    day = date(2026, 8, 19)  # a Wednesday
+    assert period_starts(day) == {
+        "day": day,
+        "week": date(2026, 8, 17),
+        "month": date(2026, 8, 1),
+        "quarter": date(2026, 7, 1),
+        "year": date(2026, 1, 1),
+    }
+    assert [periods.period_after(p, s) for p, s in period_starts(day).items()] == [
+        date(2026, 8, 20),
+        date(2026, 8, 24),
+        date(2026, 9, 1),
+        date(2026, 10, 1),
+        date(2027, 1, 1),
+    ]
+    assert periods.period_after("quarter", date(2026, 10, 1)) == date(2027, 1, 1)
+
+
+def test_calendar_lists_the_longer_periods_of_each_day():
+    assert periods.calendar([date(2026, 1, 4)]) == [
+        (date(2026, 1, 4), "week", date(2025, 12, 29)),  # ISO week across the year's start
+        (date(2026, 1, 4), "month", date(2026, 1, 1)),
+        (date(2026, 1, 4), "quarter", date(2026, 1, 1)),
+        (date(2026, 1, 4), "year", date(2026, 1, 1)),
     ]
 
 
@@ -194,24 +223,6 @@ def test_sales_summary_rebuild_restores_missing_week_rows():
     assert (week.period_start, week.units) == (date(2026, 3, 2), 2)
 
 
-def test_week_migration_rolls_existing_day_rows_up_into_weeks():
-    tea, mug = ProductFactory(), ProductFactory()
-    for day, product in [(date(2026, 3, 1), tea), (date(2026, 3, 2), tea), (date(2026, 3, 8), mug)]:
-        executed_order([(product, 2, "5.00", "2.00")], at=at(day))
-    expected = sorted(
-        r[1:] for r in ProductSalesSummary.objects.filter(period="week").values_list()
-    )
-    ProductSalesSummary.objects.filter(period="week").delete()
-
-    week_migration.add_week_rows(apps, SimpleNamespace(connection=connection))
-
-    rows = ProductSalesSummary.objects.filter(period="week")
-    assert sorted(r[1:] for r in rows.values_list()) == expected
-    assert sales_summary_rebuild(dry_run=True).differences == 0
-    week_migration.remove_week_rows(apps, SimpleNamespace(connection=connection))
-    assert not ProductSalesSummary.objects.filter(period="week").exists()
-
-
 def test_sales_summary_record_writes_quarter_and_year_rows():
     tea = ProductFactory()
     executed_order([(tea, 2, "5.00", "2.00")], at=at(date(2026, 3, 31)))
@@ -230,7 +241,9 @@ def test_sales_summary_record_writes_quarter_and_year_rows():
     assert sales_summary_rebuild(dry_run=True).differences == 0
 
 
-def test_quarter_and_year_migration_rolls_existing_month_rows_up():
+def test_periods_migration_rolls_every_longer_period_up_from_the_days():
+    """0007 drops half-month rows and writes the week, month, quarter and year rows again from
+    the day rows: exactly the rows executions wrote."""
     tea, mug = ProductFactory(), ProductFactory()
     for day, product in [
         (date(2025, 12, 31), tea),
@@ -238,62 +251,18 @@ def test_quarter_and_year_migration_rolls_existing_month_rows_up():
         (date(2026, 3, 31), mug),
         (date(2026, 4, 1), mug),
         (date(2026, 11, 2), tea),
-    ]:
-        executed_order([(product, 2, "5.00", "2.00")], at=at(day))
-    longer = ProductSalesSummary.objects.filter(period__in=["quarter", "year"])
-    assert longer.count() == 8  # quarters: tea 3, mug 2; years: tea 2, mug 1
-
-    assert_migration_rewrites(year_migration, longer)
-
-
-def assert_migration_rewrites(migration, rows):
-    """The migration's add_rows writes back exactly the `rows` that executions wrote (deleted
-    first), and its remove_rows removes them."""
-    expected = sorted(r[1:] for r in rows.values_list())
-    rows.delete()
-
-    migration.add_rows(apps, SimpleNamespace(connection=connection))
-
-    assert sorted(r[1:] for r in rows.values_list()) == expected
-    assert sales_summary_rebuild(dry_run=True).differences == 0
-    migration.remove_rows(apps, SimpleNamespace(connection=connection))
-    assert not rows.exists()
-
-
-def test_sales_summary_record_writes_half_month_rows():
-    tea = ProductFactory()
-    executed_order([(tea, 2, "5.00", "2.00")], at=at(date(2026, 2, 15)))
-    executed_order([(tea, 3, "5.00", "2.00")], at=at(date(2026, 2, 16)))
-    executed_order([(tea, 1, "5.00", "2.00")], at=at(date(2026, 2, 28)))
-    refund(executed_order([(tea, 4, "5.00", "2.00")], at=at(date(2026, 3, 1))))
-
-    halves = ProductSalesSummary.objects.filter(product=tea, period="half")
-    assert {h.period_start: (h.units, h.revenue_cents, h.cost_cents) for h in halves} == {
-        date(2026, 2, 1): (2, 1000, 400),
-        date(2026, 2, 16): (4, 2000, 800),
-        date(2026, 3, 1): (0, 0, 0),  # refunded: the row stays, at zero
-    }
-    sold = selectors.product_sales(date_from=date(2026, 2, 16), date_to=date(2026, 3, 10))
-    assert [(p.product_id, p.units_sold) for p in sold] == [(tea.pk, 4)]
-    assert sales_summary_rebuild(dry_run=True).differences == 0
-
-
-def test_half_month_migration_rolls_existing_day_rows_up():
-    tea, mug = ProductFactory(), ProductFactory()
-    for day, product in [
-        (date(2026, 1, 15), tea),
-        (date(2026, 1, 16), tea),
-        (date(2026, 1, 31), tea),
-        (date(2026, 2, 1), mug),
         (date(2024, 2, 29), mug),
     ]:
         executed_order([(product, 2, "5.00", "2.00")], at=at(day))
-    halves = ProductSalesSummary.objects.filter(period="half")
-    assert sorted(halves.values_list("product", "period_start", "units")) == [
-        (tea.pk, date(2026, 1, 1), 2),
-        (tea.pk, date(2026, 1, 16), 4),
-        (mug.pk, date(2024, 2, 16), 2),
-        (mug.pk, date(2026, 2, 1), 2),
-    ]
+    longer = ProductSalesSummary.objects.exclude(period="day")
+    expected = sorted(r[1:] for r in longer.values_list())
+    longer.delete()
+    ProductSalesSummary.objects.create(
+        product=tea, period="half", period_start=date(2026, 1, 1), units=99
+    )  # a row of the half months 0006 added
 
-    assert_migration_rewrites(half_migration, halves)
+    periods_migration.roll_up_from_days(apps, SimpleNamespace(connection=connection))
+
+    assert sorted(r[1:] for r in longer.values_list()) == expected
+    assert not ProductSalesSummary.objects.filter(period="half").exists()
+    assert sales_summary_rebuild(dry_run=True).differences == 0

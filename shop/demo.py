@@ -1,0 +1,31 @@
+"""The project's demo data for a new install (`seed_demo`): each app's part, in order.
+
+The project wires the apps together, so the demo that spans them lives here: accounts,
+catalog, customers and orders (through the real services), then the analytics summary.
+"""
+
+from accounts.demo import DEMO_PASSWORD, seed_users
+from accounts.models import User
+from analytics.demo import seed_analytics
+from inventory.demo import seed_catalog
+from orders.demo import DEMO_CUSTOMERS, seed_orders
+
+
+def seed_customers(stdout) -> list[User]:
+    customers = [
+        User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name)
+        for email, name in DEMO_CUSTOMERS
+    ]
+    stdout.write(
+        f"Demo customers (password for all: {DEMO_PASSWORD}): "
+        + ", ".join(email for email, _ in DEMO_CUSTOMERS)
+    )
+    return customers
+
+
+def seed(stdout) -> None:
+    """Fill an empty database (the caller holds the transaction)."""
+    seed_users(stdout)
+    seed_catalog(stdout)
+    seed_orders(stdout, customers=seed_customers(stdout))
+    seed_analytics(stdout)
