@@ -13,7 +13,12 @@ from django.utils.html import format_html
 from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, StockMovement
-from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
+from shop.admin import (
+    FieldConstraintErrorsForm,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    RelatedLinksMixin,
+)
 
 # Who moved the stock and for which order: links only for viewers who may open those pages.
 MOVEMENT_LINKS = {
@@ -111,6 +116,7 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
         "stock_level",
         "is_active",
     ]
+    form = FieldConstraintErrorsForm
     list_display_links = ["sku", "name"]
     list_editable = ["price", "quantity", "is_active"]
     list_filter = [StockLevelFilter, "is_active", "category"]
@@ -127,6 +133,9 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
             "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 6em"})
         }
     }
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=FieldConstraintErrorsForm, **kwargs)
 
     @admin.display(description="stock")
     def stock_level(self, obj):
