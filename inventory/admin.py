@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
-from inventory.models import Category, Product, StockMovement
+from inventory.models import Category, Product, ProductChange, StockMovement
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
 
 
@@ -99,6 +99,17 @@ class StockMovementInline(ReadOnlyInline):
         return order_link(obj.order_id)
 
 
+class ProductChangeInline(ReadOnlyInline):
+    """The product's catalog edits, read-only (the newest first)."""
+
+    model = ProductChange
+    fields = readonly_fields = ["created_at", "actor", "changes"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
     list_display = [
@@ -120,7 +131,7 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     autocomplete_fields = ["category"]
     fields = ["sku", "name", "category", "price", "cost", "quantity", "is_active", "movements"]
     readonly_fields = ["movements"]
-    inlines = [StockMovementInline]
+    inlines = [StockMovementInline, ProductChangeInline]
     list_per_page = 50
     # Compact money inputs, so the editable list fits beside the filters.
     formfield_overrides = {
@@ -157,6 +168,17 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     @staticmethod
     def delete_service(obj):
         services.product_delete(product=obj)
+
+
+@admin.register(ProductChange)
+class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The catalog's audit trail, read-only: rows are written by product_update only."""
+
+    list_display = ["created_at", "product", "actor", "changes"]
+    list_select_related = ["product", "actor"]
+    search_fields = ["product__sku", "product__name"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(StockMovement)
