@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from shop.validators import no_control_characters
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -35,7 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A customer or a staff member. Logs in by email, unique whatever the case."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
-    full_name = models.CharField(max_length=150, blank=True)
+    full_name = models.CharField(max_length=150, blank=True, validators=[no_control_characters])
     is_staff = models.BooleanField(
         default=False, help_text="Can log into the admin (staff roles and superusers)."
     )

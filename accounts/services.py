@@ -1,5 +1,7 @@
 """Account writes. Views, admin and commands call these; nothing else changes users."""
 
+import secrets
+
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -9,6 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import User
 from accounts.roles import ROLE_GROUPS
+from shop.validators import no_control_characters
 
 
 def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
@@ -19,11 +22,19 @@ def _check_email_free(email: str, *, exclude_pk: int | None = None) -> None:
         raise ValidationError({"email": ["A user with this email already exists."]})
 
 
+def _check_full_name(full_name: str) -> None:
+    try:
+        no_control_characters(full_name)
+    except ValidationError as exc:
+        raise ValidationError({"full_name": exc.messages}) from exc
+
+
 @transaction.atomic
 def user_register(*, email: str, password: str, full_name: str = "") -> User:
     """Create a customer account. Raises ValidationError for a taken email or weak password."""
     email = User.objects.normalize_email(email.strip())
     _check_email_free(email)
+    _check_full_name(full_name)
     user = User(email=email, full_name=full_name.strip())
     try:
         password_validation.validate_password(password, user)
@@ -44,6 +55,7 @@ def user_update_profile(*, user: User, email: str | None = None, full_name: str 
         user.email = email
         fields.append("email")
     if full_name is not None:
+        _check_full_name(full_name)
         user.full_name = full_name.strip()
         fields.append("full_name")
     if fields:
@@ -92,7 +104,9 @@ def user_delete(*, user: User, password: str) -> None:
     from orders.services import orders_cancel_for_deleted_user
 
     orders_cancel_for_deleted_user(user=user)
-    user.email = f"deleted-{user.pk}@deleted.invalid"
+    # Random, not derived from the id: nobody can take the address first and make the
+    # deletion fail on the unique email (128 bits: a collision does not happen).
+    user.email = f"deleted-{secrets.token_hex(16)}@deleted.invalid"
     user.full_name = ""
     user.set_unusable_password()
     user.is_active = False

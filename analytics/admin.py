@@ -7,13 +7,14 @@ download at <dashboard>/<table>.csv with the same date range.
 
 import csv
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
-from analytics import charts, selectors
+from analytics import charts, selectors, tasks
 from analytics.forms import DateRangeForm
 from analytics.models import SalesDashboard
 from shop.admin import ReadOnlyAdminMixin
@@ -86,6 +87,7 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("", view(self.dashboard_view), name=f"{name}_changelist"),
             path("<slug:table>.csv", view(self.csv_view), name=f"{name}_csv"),
+            path("rebuild/", view(require_POST(self.rebuild_view)), name=f"{name}_rebuild"),
         ]
 
     def _range(self, request):
@@ -137,6 +139,20 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
         }
         return TemplateResponse(request, "admin/analytics/dashboard.html", context)
+
+    def rebuild_view(self, request):
+        """Queue the sales summary rebuild as a job (inline when no broker is configured)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        tasks.rebuild_sales_summary.delay()
+        messages.success(
+            request,
+            "The sales summary rebuild has started: the figures are recomputed from the order "
+            "lines and repaired if they differ.",
+        )
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        )
 
     def csv_view(self, request, table):
         _form, date_from, date_to = self._range(request)

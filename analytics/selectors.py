@@ -8,6 +8,9 @@ days (analytics.periods.cover): a calendar year is one row per product, the last
 month less a day. So the cost of a report grows with the products sold, not with the number of
 order lines.
 
+Every report reads from the read replica when one is configured and answers (`replica_reads`,
+shop.replica), else from the primary; raw SQL asks the router for that database.
+
 Per-product figures are integers (money in cents, shares in hundredths of a percent): the API
 shapes its answers straight from sales_by_product's tuples and their shares
 (product_sales_rows, CategorySales.rows), and the admin gets `ProductSales` named tuples (with
@@ -24,7 +27,7 @@ from decimal import Decimal
 from functools import cached_property, reduce
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -34,6 +37,7 @@ from analytics.periods import cover
 from inventory.models import Category, Product
 from inventory.selectors import low_stock_products
 from shop.money import from_cents
+from shop.replica import replica_reads
 
 ZERO = Decimal("0.00")
 REPORT_WORK_MEM = "32MB"  # PostgreSQL: ~13 MB holds the per-product sums of 10,000 products
@@ -202,6 +206,7 @@ def _sums(*fields: str) -> dict:
     return {f"total_{f}": Coalesce(Sum(f), 0 if f in ("units", "orders") else ZERO) for f in fields}
 
 
+@replica_reads()
 def profit_summary(*, date_from: date | None = None, date_to: date | None = None) -> ProfitSummary:
     """Revenue, cost, executed orders and units sold over the range (zeros when none)."""
     totals = DailySalesTotal.objects.filter(**_bounds("date", date_from, date_to)).aggregate(
@@ -215,6 +220,7 @@ def profit_summary(*, date_from: date | None = None, date_to: date | None = None
     )
 
 
+@replica_reads()
 def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
     """Every day of the range, with no sales as zeros: date, orders, units, revenue, cost,
     profit."""
@@ -250,6 +256,7 @@ def _summed(column: str) -> str:
     return f"CAST(SUM({column}) AS BIGINT)"
 
 
+@replica_reads()
 def sales_by_product(
     *, date_from: date | None = None, date_to: date | None = None, category_names: bool = True
 ) -> list[tuple]:
@@ -282,19 +289,22 @@ def sales_by_product(
     if category_names:
         category_name = "c.name"
         joins += f" JOIN {Category._meta.db_table} c ON c.id = p.category_id"
+    connection = connections[router.db_for_read(ProductSalesSummary)]
     units = _summed("units")
     # Only our own table names and the ORM's compiled SQL go into the string; values stay
     # parameters.
     query = (
         f"SELECT s.product_id, p.name, p.category_id, {category_name}, "  # noqa: S608
         "s.units, s.revenue, s.cost "
-        f"FROM (SELECT product_id, {units} AS units, {_summed('revenue_cents')} AS revenue, "
+        f"FROM (SELECT product_id, {units} AS units, "
+        f"{_summed('revenue_cents')} AS revenue, "
         f"{_summed('cost_cents')} AS cost "
         f"FROM ({rows}) r GROUP BY product_id HAVING {units} > 0) s "
         f"{joins} ORDER BY s.revenue DESC, s.product_id"
     )
     postgres = connection.vendor == "postgresql"
-    with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+    in_transaction = transaction.atomic(using=connection.alias) if postgres else nullcontext()
+    with in_transaction, connection.cursor() as cursor:
         if postgres:
             # One hash-aggregate group per product: let it stay in memory, not spill to disk.
             # No parallel workers: gathering and merging their partial sums of every product
@@ -342,6 +352,7 @@ def product_sales(
     return [ProductSales(*row, u, r) for row, u, r in zip(rows, units, revenue, strict=True)]
 
 
+@replica_reads()
 def category_sales(
     *,
     date_from: date | None = None,
@@ -384,6 +395,7 @@ def category_sales(
     return categories
 
 
+@replica_reads()
 def dashboard(
     *, date_from: date, date_to: date, top_products: int = 10, low_stock_limit: int = 20
 ) -> dict:

@@ -59,6 +59,7 @@ def server_env(args) -> dict:
         "THROTTLE_ANON_RATE": "1000000/min",
         "THROTTLE_AUTH_RATE": "1000000/min",
         "LOG_LEVEL": "WARNING",
+        "TEST_GATEWAY_LEDGER": str(ROOT / "var" / "bench-orders-gateway.sqlite3"),
     }
 
 
@@ -96,6 +97,9 @@ def make_data(args, rng):
             "orders_idempotencykey, inventory_stockmovement, inventory_product, "
             "inventory_category RESTART IDENTITY CASCADE"
         )
+    from orders.payments import TestGateway
+
+    TestGateway.ledger_clear()  # order ids start again at 1
     with transaction.atomic():
         User.objects.filter(email__endswith="@bench.invalid").delete()
         customers = User.objects.bulk_create(
@@ -196,6 +200,14 @@ def check(start) -> dict:
         moved = StockMovement.objects.filter(product=product).aggregate(s=Sum("change"))["s"] or 0
         if product.quantity < 0 or sold + product.quantity != start[product.pk] or -moved != sold:
             problems.append((product.pk, start[product.pk], sold, product.quantity, moved))
+    # The money invariant of API.md, at the test gateway's own ledger: every order of this run
+    # is charged its total when executed, nothing otherwise.
+    from orders.payments import TestGateway
+
+    for pk, status, total in Order.objects.values_list("pk", "status", "total"):
+        charged = TestGateway.net_charged(f"Order {pk}")
+        if charged != (total if status == "executed" else 0):
+            problems.append(("money", pk, status, str(total), str(charged)))
     return {"problems": problems, "executed": Order.objects.filter(status="executed").count()}
 
 

@@ -6,24 +6,20 @@ from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory import selectors, services
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, ProductChange, StockMovement
-from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
 
-
-def order_link(order_id: int | None):
-    """The order's admin page as a link, by URL name (inventory imports no orders)."""
-    if order_id is None:
-        return "-"
-    try:
-        url = reverse("admin:orders_order_change", args=[order_id])
-    except NoReverseMatch:
-        return f"#{order_id}"
-    return format_html('<a href="{}">#{}</a>', url, order_id)
+# Who moved the stock and for which order: links only for viewers who may open those pages.
+MOVEMENT_LINKS = {
+    "actor": ("admin:accounts_user_change", "accounts.view_user", None),
+    "order": ("admin:orders_order_change", "orders.view_order", "Order #{}"),
+}
 
 
 class LedgerCascadeMixin:
@@ -83,12 +79,13 @@ class StockLevelFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StockMovementInline(ReadOnlyInline):
+class StockMovementInline(RelatedLinksMixin, ReadOnlyInline):
     """The product's ledger, read-only (the newest first)."""
 
     model = StockMovement
     fields = ["created_at", "change", "quantity_after", "reason", "actor", "order", "note"]
     readonly_fields = fields
+    related_links = MOVEMENT_LINKS
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request):
@@ -96,14 +93,16 @@ class StockMovementInline(ReadOnlyInline):
 
     @admin.display(description="order")
     def order(self, obj):
-        return order_link(obj.order_id)
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
 
 
-class ProductChangeInline(ReadOnlyInline):
+class ProductChangeInline(RelatedLinksMixin, ReadOnlyInline):
     """The product's catalog edits, read-only (the newest first)."""
 
     model = ProductChange
     fields = readonly_fields = ["created_at", "actor", "changes"]
+    related_links = {"actor": MOVEMENT_LINKS["actor"]}
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request):
@@ -112,17 +111,9 @@ class ProductChangeInline(ReadOnlyInline):
 
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
-    list_display = [
-        "sku",
-        "name",
-        "category",
-        "price",
-        "cost",
-        "quantity",
-        "stock_level",
-        "is_active",
-        "updated_at",
-    ]
+    # What fits a 1366-pixel screen beside the filters; the stock level is a filter, the last
+    # change is on each product's page.
+    list_display = ["sku", "name", "category", "price", "cost", "quantity", "is_active"]
     list_display_links = ["sku", "name"]
     list_editable = ["price", "quantity", "is_active"]
     list_filter = [StockLevelFilter, "is_active", "category"]
@@ -136,13 +127,9 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     # Compact money inputs, so the editable list fits beside the filters.
     formfield_overrides = {
         models.DecimalField: {
-            "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 7em"})
+            "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 6em"})
         }
     }
-
-    @admin.display(description="stock")
-    def stock_level(self, obj):
-        return selectors.stock_level(obj.quantity)
 
     @admin.display(description="stock movements")
     def movements(self, obj):
@@ -171,10 +158,12 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProductChangeAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The catalog's audit trail, read-only: rows are written by product_update only."""
 
     list_display = ["created_at", "product", "actor", "changes"]
+    fields = readonly_fields = ["created_at", "product", "actor", "changes"]
+    related_links = {"actor": MOVEMENT_LINKS["actor"]}
     list_select_related = ["product", "actor"]
     search_fields = ["product__sku", "product__name"]
     date_hierarchy = "created_at"
@@ -182,10 +171,14 @@ class ProductChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger, read-only: rows are written by the stock service only."""
 
-    list_display = [
+    # Six columns fit a 1366-pixel screen beside the filters: the reason, the order, the import
+    # batch and the note read as one "why"; every field is on the movement's own page.
+    list_display = ["when", "item", "change", "after", "why", "actor"]
+    related_links = MOVEMENT_LINKS
+    fields = [
         "created_at",
         "product",
         "change",
@@ -196,16 +189,54 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "import_batch",
         "note",
     ]
+    readonly_fields = fields
     list_filter = ["reason", "created_at"]
-    list_select_related = ["product", "actor", "import_batch"]
-
-    @admin.display(description="order", ordering="order_id")
-    def order(self, obj):
-        return order_link(obj.order_id)
-
+    list_select_related = ["product", "actor"]
     search_fields = ["product__sku", "product__name", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="order")
+    def order(self, obj):
+        """Plain text; RelatedLinksMixin makes it a link per request for who may open orders."""
+        return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
+
+    @admin.display(description="why")
+    def why(self, obj):
+        """Replaced per request by get_list_display's column (with the order's link)."""
+        return obj.get_reason_display()
+
+    def get_list_display(self, request):
+        order = self._related_column(request, "order")
+
+        @admin.display(description="why")
+        def why(obj):
+            """The reason, then the order (a link for those who may open it), the import
+            batch or the note."""
+            reason = obj.get_reason_display()
+            if obj.order_id is not None:
+                return format_html("{} · {}", reason, order(obj))
+            if obj.import_batch_id is not None:
+                url = reverse("admin:inventory_importbatch_change", args=[obj.import_batch_id])
+                return format_html(
+                    '{} · <a href="{}">Import #{}</a>', reason, url, obj.import_batch_id
+                )
+            return format_html("{} · {}", reason, obj.note) if obj.note else reason
+
+        return [why if name == "why" else name for name in super().get_list_display(request)]
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, obj):
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="product", ordering="product__name")
+    def item(self, obj):
+        """The name may wrap, the SKU never does."""
+        return format_html('{} <span class="nowrap">{}</span>', obj.product.name, obj.product.sku)
+
+    @admin.display(description="stock after", ordering="quantity_after")
+    def after(self, obj):
+        return obj.quantity_after
 
 
 def _adopt(obj, created) -> None:

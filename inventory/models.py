@@ -3,13 +3,15 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from shop.validators import no_control_characters
+
 # The largest id a BigAutoField holds: a larger number names nothing (and SQLite cannot even
 # bind it), so inputs beyond it are refused before any query.
 MAX_ID = 2**63 - 1
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[no_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,8 +35,8 @@ class Product(models.Model):
     # sku and name are unique through Meta.constraints, not `unique=True`: on PostgreSQL a unique
     # CharField also gets a varchar_pattern_ops `_like` index, which only `startswith` lookups
     # use (search uses the trigram indexes) and every insert pays for. Same validation messages.
-    sku = models.CharField("SKU", max_length=64)
-    name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, validators=[no_control_characters])
+    name = models.CharField(max_length=200, validators=[no_control_characters])
     # No index of its own: product_category_name_idx and product_category_price_idx start with it.
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="products", db_index=False
@@ -164,7 +166,7 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product_id} {self.change:+d} ({self.reason})"
+        return f"Movement #{self.pk}: {self.change:+d} ({self.get_reason_display().lower()})"
 
 
 class ProductChange(models.Model):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, ProtectedError, Value
+from django.db.models import F, ProtectedError, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,6 +23,13 @@ from shop.errors import DomainError
 class InsufficientStock(DomainError):
     code = "insufficient_stock"
     detail = "Not enough stock for one or more products."
+
+
+def products_locked(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """The products of `queryset`, locked with SELECT … FOR UPDATE in primary-key order (so two
+    writers never deadlock). Every writer of stock takes its product locks through this; it
+    must run inside a transaction, held until it ends. (SQLite locks the whole database.)"""
+    return queryset.select_for_update().order_by("pk")
 
 
 @transaction.atomic(savepoint=False)  # on the hot path; any error fails the caller too
@@ -44,9 +51,7 @@ def stock_adjust(
     Returns the locked products by id, with their new quantities.
     """
     ids = sorted(pk for pk, delta in changes.items() if delta)
-    products = {
-        p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    }
+    products = {p.pk: p for p in products_locked(Product.objects.filter(pk__in=ids))}
     missing = set(ids) - set(products)
     if missing:
         raise Product.DoesNotExist(f"Unknown product ids: {sorted(missing)}")
@@ -87,9 +92,8 @@ def product_set_quantity(*, product: Product, quantity: int, actor, note: str = 
     """
     if quantity < 0:
         raise ValueError("quantity cannot be negative")
-    current = (
-        Product.objects.select_for_update().values_list("quantity", flat=True).get(pk=product.pk)
-    )
+    locked = products_locked(Product.objects.filter(pk=product.pk))
+    current = locked.values_list("quantity", flat=True).get()
     if quantity != current:
         stock_adjust(
             changes={product.pk: quantity - current},
@@ -291,12 +295,23 @@ def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> No
             write_row(row)
 
 
+def quantities_locked(ids: Sequence[int]) -> dict[int, int]:
+    """{id: quantity} of these products, locked through `products_locked` (in one statement
+    where the database takes that many parameters, so the locks come in primary-key order)."""
+    ids = sorted(ids)
+    step = connection.features.max_query_params or len(ids) or 1
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), step):
+        chunk = Product.objects.filter(pk__in=ids[start : start + step])
+        found.update(products_locked(chunk).values_list("pk", "quantity"))
+    return found
+
+
 @transaction.atomic
 def stock_set_bulk(
     *,
     created: Sequence[tuple] = (),
     updated: Sequence[tuple] = (),
-    current: Mapping[int, int],
     reason: str,
     actor=None,
     import_batch: ImportBatch | None = None,
@@ -305,13 +320,17 @@ def stock_set_bulk(
     """Write many products at once with their stock on hand: the bulk path of an import.
 
     `created`: (sku, name, category_id, price, cost, quantity) rows to insert.
-    `updated`: (id, name, category_id, price, cost, quantity) rows to overwrite. The caller has
-    locked these products with SELECT … FOR UPDATE in primary-key order in this transaction, and
-    `current` holds their locked quantities, so a concurrent sale is never lost.
-    Each stock change (a created product's quantity, an updated product's difference) is kept as
-    one StockMovement. On PostgreSQL rows go through COPY; elsewhere through bulk_create /
-    bulk_update. Returns the ids of the created products, in order.
+    `updated`: (id, name, category_id, price, cost, quantity) rows to overwrite.
+    Locks: the updated products, through `products_locked` (primary-key order), for the
+    caller's transaction; their quantities are read under the lock, so a concurrent sale is
+    never lost. Each stock change (a created product's quantity, an updated product's
+    difference) is kept as one StockMovement. On PostgreSQL rows go through COPY; elsewhere
+    through bulk_create / bulk_update. Returns the ids of the created products, in order.
     """
+    current = quantities_locked([row[0] for row in updated])
+    missing = {row[0] for row in updated} - set(current)
+    if missing:
+        raise Product.DoesNotExist(f"Unknown product ids: {sorted(missing)}")
     now = timezone.now()
     _catalog_changed()
     actor_id = actor.pk if actor is not None else None

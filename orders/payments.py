@@ -123,7 +123,7 @@ class TestGateway(PaymentGateway):
     them too):
 
         charge="error_before" | "error_after" | "delay_before:<s>" | "delay_after:<s>"
-        find_charge="error", void="error", refund="error"
+        find_charge, void, refund = "error" | "delay:<s>"
 
     "after" faults record the charge, then raise or answer late: the answer is lost.
     """
@@ -224,6 +224,11 @@ class TestGateway(PaymentGateway):
                     db.execute("INSERT OR REPLACE INTO faults VALUES (?, ?)", [name, value])
                 else:
                     db.execute("DELETE FROM faults WHERE name = ?", [name])
+
+    @classmethod
+    def ledger_clear(cls) -> None:
+        with cls._ledger() as db:
+            db.executescript("DELETE FROM charges; DELETE FROM refunds; DELETE FROM faults;")
 
     @classmethod
     def faults_clear(cls) -> None:

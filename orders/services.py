@@ -206,15 +206,16 @@ def order_execute(
 
     Money is never charged twice or lost, whatever fails or dies (API.md, Payments):
     1. `_attempt_start` (a transaction): locks the order, checks it (pending, products active,
-       committed stock enough, no other execution in flight), fixes each line's unit price and
-       cost and the total, and commits a payment attempt (`started`) with its own gateway
+       committed stock enough, no other execution in flight), takes each line's price and cost
+       now, and commits a payment attempt (`started`) for their total, with its own gateway
        idempotency key. A retry of the same request (same account and `idempotency_key`, the
        API's Idempotency-Key header) resumes the attempt it started instead.
     2. The gateway charge, with the attempt's key and no transaction open, bounded by
        PAYMENT_GATEWAY_TIMEOUT. A time-out or gateway error: 503 PaymentUnavailable, the
        attempt stays `started` for a retry or for `payment_attempts_reconcile`.
-    3. `_attempt_capture` (a transaction): locks the order, the attempt, then the products in
-       primary-key order; takes the stock; the order `executed`, the attempt `captured`. If that
+    3. `_attempt_capture` (a transaction): locks the order and the attempt; fixes the lines at
+       the prices charged; the order `executed`, the attempt `captured`; then locks the products
+       in primary-key order and takes the stock. If that
        cannot be done (stock short under the locks, a product archived meanwhile), the charge is
        voided (`_attempt_void`). If the commit itself fails, whether it committed is read back
        before anything is voided.
@@ -335,16 +336,6 @@ def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor)
             lines = list(order.lines.order_by("pk"))
             if set(prices) != {line.pk for line in lines}:  # cannot be: edits wait for us
                 raise OrderNotPending()
-            # Locks the products (primary-key order), checks every line, lowers the stock or
-            # raises InsufficientStock.
-            products = stock_adjust(
-                changes={line.product_id: -line.quantity for line in lines},
-                reason=StockMovement.Reason.ORDER,
-                actor=actor,
-                order=order,
-            )
-            if any(not p.is_active for p in products.values()):
-                raise ProductUnavailable()
             for line in lines:
                 line.unit_price, line.unit_cost = prices[line.pk]
             OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
@@ -360,6 +351,16 @@ def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor)
                     _attempt_event(locked, actor=actor),
                 ]
             )
+            # Last, to hold the hot product rows as briefly as possible: locks them (primary-
+            # key order), checks every line, lowers the stock or raises InsufficientStock.
+            products = stock_adjust(
+                changes={line.product_id: -line.quantity for line in lines},
+                reason=StockMovement.Reason.ORDER,
+                actor=actor,
+                order=order,
+            )
+            if any(not p.is_active for p in products.values()):
+                raise ProductUnavailable()
             for line in lines:
                 line.product = products[line.product_id]
             order._prefetched_objects_cache = {"lines": lines}

@@ -1,6 +1,9 @@
 """Admin building blocks shared by the apps."""
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.urls import reverse
+from django.utils.html import format_html
 
 
 class ReadOnlyAdminMixin:
@@ -22,3 +25,62 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    # Each row shows every column: no caption above it (admin.css hides the admin's str()).
+    classes = ["shop-readonly"]
+
+
+class RelatedLinksMixin:
+    """Columns and fields that link to another admin page only for a viewer who may open it;
+    for anyone else they are plain text (never a link to a 403).
+
+    `related_links` maps a field name (a foreign key, or any `<name>_id` attribute) to
+    (admin URL name, permission, text); the text is a format string of the related id
+    (`"Order #{}"`) or None for the related object's own str() (select it with the rows).
+    The columns are made per request, so list_display, fields and readonly_fields may name
+    the field as usual.
+    """
+
+    related_links: dict[str, tuple[str, str, str | None]] = {}
+
+    def _related_column(self, request, name: str):
+        made = request.__dict__.setdefault("_shop_related_columns", {})
+        key = (type(self).__name__, name)
+        if key not in made:
+            url_name, permission, text = self.related_links[name]
+            allowed = request.user.has_perm(permission)
+
+            def column(obj):
+                pk = getattr(obj, f"{name}_id", None)
+                if pk is None:
+                    return "-"
+                label = text.format(pk) if text else str(getattr(obj, name))
+                if not allowed:
+                    return label
+                return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), label)
+
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:  # a plain `<name>_id` column
+                field = None
+            column.__name__ = name
+            column.short_description = getattr(field, "verbose_name", name)
+            column.admin_order_field = name if field else f"{name}_id"
+            made[key] = column
+        return made[key]
+
+    def _with_related_links(self, request, names):
+        return [
+            self._related_column(request, n)
+            if isinstance(n, str) and n in self.related_links
+            else n
+            for n in names
+        ]
+
+    def get_list_display(self, request):
+        return self._with_related_links(request, super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        return self._with_related_links(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._with_related_links(request, super().get_readonly_fields(request, obj))

@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "import_export",
     "shop",  # the project's own commands (seed_demo)
     "accounts",
     "inventory",
@@ -97,6 +96,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Scale (issue 19): Redis cache, read replica -----------------------------------------------
+# CACHE_URL=redis://host:6379/0 is served by Django's own RedisCache (redis-py; django-redis is
+# not installed, so django-environ picks Django's backend): throttles, login lockouts and the
+# cached catalog counts are then shared by every worker and host.
+# DATABASE_REPLICA_URL: a streaming replica of DATABASE_URL. Only the analytics reports and the
+# dashboard read from it (shop.replica); nothing writes or migrates there; unreachable, they read
+# from the primary. Tests mirror it onto the default test database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["shop.replica.ReplicaRouter"]
+# --- end scale ----------------------------------------------------------------------------------
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -111,6 +128,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project's own files (favicon, the start page's and the admin's extra CSS).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -161,11 +180,12 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON_RATE", default="300/min"),
         "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/min"),
+        # A client refreshes every 15 minutes, several tabs or devices at once: looser than login.
+        "refresh": env.str("THROTTLE_REFRESH_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop.schema.ShopAutoSchema",
     "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 
 SIMPLE_JWT = {
@@ -182,7 +202,10 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "shop API",
-    "DESCRIPTION": "Customer and back-office API of the shop. The contract is API.md.",
+    "DESCRIPTION": (
+        "Customer and back-office API of the shop. The contract (URLs, fields, status codes, "
+        "commands) is docs/api.md in the repository."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -201,13 +224,8 @@ LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=10)
 # How long a product list's `count` is shared between requests with the same filters (0: off).
 CATALOG_COUNT_CACHE_SECONDS = env.int("CATALOG_COUNT_CACHE_SECONDS", default=5)
 
-# Spreadsheet import/export (django-import-export and our own pipeline)
+# Spreadsheet import/export (inventory/spreadsheets/, docs/spreadsheets.md)
 IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=20 * 1024 * 1024)
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Orders
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.TestGateway")
@@ -222,6 +240,43 @@ TEST_GATEWAY_LEDGER = env.path(
 )
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
+# --- Scale (issue 19): Celery, background jobs ------------------------------------------------
+# Configured as Celery's Django guide says (shop/celery.py reads the CELERY_ names). With no
+# CELERY_BROKER_URL a job runs inline in the process that asks for it, so `make run` needs
+# nothing more; with one (redis://… or amqp://…), `celery -A shop worker` and `celery -A shop
+# beat` run them.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"  # never used: every task runs eagerly
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="shop")
+CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database (ImportJob), not a backend
+# A job is acknowledged when it ends, not when it starts: a worker that dies mid-job leaves it
+# on the broker for another worker (the job's own rules keep a rerun all-or-nothing).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-payments": {"task": "orders.tasks.reconcile_payments", "schedule": 60.0},
+    "purge-idempotency-keys": {
+        "task": "orders.tasks.purge_idempotency_keys",
+        "schedule": 24 * 60 * 60.0,
+    },
+}
+# Uploaded files kept for background jobs (Django's storage API): on a volume every web host
+# and worker mounts, or point STORAGES["default"] at a shared store.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "media/"  # never served: job files are private and removed when the job ends
+# Product imports larger than this many bytes become background jobs (202 and a job resource).
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
+# How many times a job whose worker died is started again before it is marked failed.
+IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)
+# --- end scale ----------------------------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -231,3 +286,37 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+
+# --- Security and robustness (issue 17; docs/security.md) ---------------------------------------
+
+# How many proxies in front append to X-Forwarded-For. Throttles (DRF's NUM_PROXIES) and the
+# admin lockout take the client address that many places from the right; 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# django-axes on /admin/login/: 10 failed attempts in a row for an email from an address lock
+# that pair out for 15 minutes, even with the right password. Counts live in the cache (so
+# with CACHE_URL=redis every worker and host shares them, as the throttles do) and expire by
+# themselves; a login attack writes no database rows.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_ONLY_ADMIN_SITE = True  # auth/login/ is throttled per address instead (API.md)
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True  # "in a row"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (it holds the email)
+AXES_USERNAME_CALLABLE = "shop.security.admin_login_username"
+AXES_CLIENT_IP_CALLABLE = "shop.security.client_address"
+AXES_LOCKOUT_CALLABLE = "shop.security.admin_lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_VERBOSE = False
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The embedded default (development): counts per process. Production sets CACHE_URL.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]

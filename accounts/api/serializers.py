@@ -1,12 +1,15 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.models import User
+from accounts.tokens import SingleUseRefreshToken
+from shop.fields import SingleLineCharField
 
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
+    full_name = SingleLineCharField(max_length=150, allow_blank=True, required=False, default="")
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -27,7 +30,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     """Only what a customer owns; anything else sent (is_staff, …) is ignored."""
 
     email = serializers.EmailField(max_length=254, required=False)
-    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    full_name = SingleLineCharField(max_length=150, allow_blank=True, required=False)
 
 
 class LoginSerializer(serializers.Serializer):
@@ -51,3 +54,9 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 class AccountDeleteSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RotateRefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh; the token is redeemed at most once (SingleUseRefreshToken)."""
+
+    token_class = SingleUseRefreshToken

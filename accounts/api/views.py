@@ -1,3 +1,5 @@
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -5,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -30,6 +32,9 @@ class RegisterView(AuthThrottleMixin, APIView):
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+# Answers that carry tokens are never stored by a browser or a proxy (API.md): never_cache
+# sets `Cache-Control: no-store` (with no-cache, must-revalidate, private, max-age=0).
+@method_decorator(never_cache, name="dispatch")
 class LoginView(AuthThrottleMixin, TokenObtainPairView):
     """Email and password in, an access and a refresh token out. 401 for wrong credentials
     or an inactive (deleted) account."""
@@ -49,11 +54,13 @@ class LoginView(AuthThrottleMixin, TokenObtainPairView):
         return super().post(request, *args, **kwargs)
 
 
+@method_decorator(never_cache, name="dispatch")
 class RefreshView(AuthThrottleMixin, TokenRefreshView):
     """A new access and refresh token; the refresh token sent is revoked (rotation)."""
 
-    serializer_class = TokenRefreshSerializer
+    serializer_class = s.RotateRefreshSerializer
     authentication_classes = []
+    throttle_scope = "refresh"  # its own, looser limit than login (THROTTLE_REFRESH_RATE)
 
     @extend_schema(
         request=s.RefreshSerializer,

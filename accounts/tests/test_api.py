@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from rest_framework.throttling import ScopedRateThrottle
@@ -401,3 +403,56 @@ def test_rotated_token_is_recorded_in_the_blacklist(api_client, customer):
 def test_roles_exist_after_migrate():
     names = set(Group.objects.values_list("name", flat=True))
     assert {"Inventory managers", "Order managers", "Analysts"} <= names
+
+
+def _victim_address(user):
+    return f"deleted-{user.pk}@deleted.invalid"
+
+
+def test_delete_account_succeeds_whatever_another_account_registered(api_client, client_for):
+    """Finding 1: registering the address a deletion used to write made it fail (500)."""
+    victim = UserFactory()
+    taken = api_client.post(
+        REGISTER, {"email": _victim_address(victim), "password": PASSWORD, "full_name": "X"}
+    )
+    assert taken.status_code == 201
+
+    response = client_for(victim).delete(ME, {"password": PASSWORD})
+
+    assert response.status_code == 204
+    victim.refresh_from_db()
+    assert not victim.is_active and victim.deleted_at is not None
+    assert victim.email.endswith("@deleted.invalid")
+    assert victim.email.lower() != _victim_address(victim)
+
+
+def test_delete_account_succeeds_after_another_account_took_the_address_by_patch(client_for):
+    victim, attacker = UserFactory(), UserFactory()
+    patched = client_for(attacker).patch(ME, {"email": _victim_address(victim)})
+    assert patched.status_code == 200
+
+    assert client_for(victim).delete(ME, {"password": PASSWORD}).status_code == 204
+    victim.refresh_from_db()
+    assert not victim.is_active
+
+
+def test_deleted_accounts_get_distinct_unguessable_addresses(client_for):
+    users = UserFactory.create_batch(3)
+    for user in users:
+        assert client_for(user).delete(ME, {"password": PASSWORD}).status_code == 204
+
+    emails = {User.objects.get(pk=user.pk).email for user in users}
+    assert len(emails) == 3
+    # 128 random bits, not the id
+    assert all(re.fullmatch(r"deleted-[0-9a-f]{32}@deleted\.invalid", email) for email in emails)
+
+
+def test_token_answers_are_never_stored(api_client, customer):
+    login_response = login(api_client, customer.email)
+    refresh_response = api_client.post(REFRESH, {"refresh": login_response.json()["refresh"]})
+
+    for response in (login_response, refresh_response):
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+    failed = login(api_client, customer.email, "wrong")
+    assert "no-store" in failed["Cache-Control"]

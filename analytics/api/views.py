@@ -7,6 +7,7 @@ analytics.api.serializers document the same shapes in the OpenAPI schema.
 """
 
 from drf_orjson_renderer.renderers import ORJSONRenderer
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -20,13 +21,17 @@ from shop.money import money, money_from_cents
 
 DATE_PARAMS = [
     OpenApiParameter(
-        "date_from", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
+        "date_from",
+        type=OpenApiTypes.DATE,
+        description="ISO date (YYYY-MM-DD), inclusive, on executed_at",
     ),
     OpenApiParameter(
-        "date_to", type=str, description="ISO date, inclusive, on executed_at (YYYY-MM-DD)"
+        "date_to",
+        type=OpenApiTypes.DATE,
+        description="ISO date (YYYY-MM-DD), inclusive, on executed_at; not before date_from",
     ),
 ]
-ERRORS = {
+ERRORS = {  # shop.schema gives each its JSON body
     400: OpenApiResponse(description="A bad date, or date_from after date_to."),
     401: OpenApiResponse(description="Not authenticated."),
     403: OpenApiResponse(description="Not in the Analysts role."),
@@ -71,7 +76,11 @@ class ProductSalesView(ReportView):
         operation_id="analytics_product_sales",
         parameters=[
             *DATE_PARAMS,
-            OpenApiParameter("limit", type=int, description="Only the first N products."),
+            OpenApiParameter(
+                "limit",
+                type={"type": "integer", "minimum": 1, "maximum": 100000},
+                description="Only the first N products.",
+            ),
         ],
         responses={200: serializers.ProductSalesSerializer, **ERRORS},
         description="Each product sold in the range, highest revenue first.",

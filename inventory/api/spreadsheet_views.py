@@ -1,6 +1,5 @@
 """`products/import/` and `products/export/`: thin doors onto inventory.spreadsheets."""
 
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +15,7 @@ from inventory.spreadsheets import (
     CONTENT_TYPES,
     FORMATS,
     SpreadsheetInvalid,
+    check_upload_size,
     export_file_name,
     product_export,
     product_import,
@@ -61,7 +61,11 @@ class SpreadsheetErrorsSerializer(serializers.Serializer):
 
 
 def _errors(errors: list[dict]) -> Response:
-    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    body = [{"row": e["row"], "field": e["field"], "message": e["message"]} for e in errors]
+    return Response({"errors": body}, status=status.HTTP_400_BAD_REQUEST)
+
+
+MULTIPART_OVERHEAD = 64 * 1024  # the form's boundaries and headers around the file
 
 
 class ProductImportView(APIView):
@@ -84,18 +88,13 @@ class ProductImportView(APIView):
     )
     def post(self, request):
         # Refuse an oversized upload before reading (and parsing) its body.
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.IMPORT_MAX_FILE_SIZE + 64 * 1024:
-            limit = settings.IMPORT_MAX_FILE_SIZE / (1024 * 1024)
-            return _errors(
-                [
-                    {
-                        "row": None,
-                        "field": "file",
-                        "message": f"The file is larger than the limit of {limit:g} MB.",
-                    }
-                ]
-            )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            check_upload_size(length - MULTIPART_OVERHEAD)
+        except SpreadsheetInvalid as exc:
+            return _errors(exc.errors)
+        except ValueError:
+            pass  # no usable Content-Length: the upload's own size is checked below
         serializer = ProductImportSerializer(data=request.data)
         if not serializer.is_valid():
             return _errors(
@@ -144,7 +143,8 @@ class ProductExportView(APIView):
             OpenApiParameter("file_format", str, enum=list(FORMATS), default="csv"),
         ],
         responses={
-            (200, CONTENT_TYPES["csv"]): OpenApiTypes.BINARY,
+            # CSV is text (UTF-8), XLSX a binary file: each under its own media type.
+            (200, "text/csv"): OpenApiTypes.STR,
             (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
             400: OpenApiResponse(description="Unknown file_format"),
             401: OpenApiResponse(description="Not authenticated"),

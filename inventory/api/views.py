@@ -5,18 +5,17 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from inventory import selectors, services
 from inventory.api import serializers as s
-from inventory.api.filters import ProductFilter, StableOrderingFilter
+from inventory.api.filters import ProductFilter, SingleLineSearchFilter, StableOrderingFilter
 from inventory.api.pagination import ProductPagination
 from inventory.api.permissions import ReadAnyoneWriteModelPermission
 from inventory.models import Category, Product
 
-PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
-CONFLICT = OpenApiResponse(description="`{detail, code}`: the resource's state forbids it")
+PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SingleLineSearchFilter, StableOrderingFilter]
+
 
 class ProductListMixin:
     """Filters, search, ordering and the fast paginated list shared by products/ and
@@ -44,7 +43,7 @@ class ProductListMixin:
     def _matching_queryset(self, queryset):
         if any(name in self.request.query_params for name in ProductFilter.base_filters):
             queryset = DjangoFilterBackend().filter_queryset(self.request, queryset, self)
-        return SearchFilter().filter_queryset(self.request, queryset, self)
+        return SingleLineSearchFilter().filter_queryset(self.request, queryset, self)
 
     @cached_property  # for this request: a view instance serves one
     def count_key(self) -> str:
@@ -83,8 +82,12 @@ PRODUCT_LIST_DESCRIPTION = (
 
 
 @extend_schema_view(
-    list=extend_schema(description=PRODUCT_LIST_DESCRIPTION),
-    retrieve=extend_schema(description="A product. Staff also see `cost`."),
+    list=extend_schema(
+        description=PRODUCT_LIST_DESCRIPTION, responses=s.ProductAnswerSerializer(many=True)
+    ),
+    retrieve=extend_schema(
+        description="A product. Staff also see `cost`.", responses=s.ProductAnswerSerializer
+    ),
 )
 class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
     permission_classes = [ReadAnyoneWriteModelPermission]
@@ -146,7 +149,13 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
         services.product_update(product=product, data=data.validated_data, actor=request.user)
         return Response(self._product_data(product.pk))
 
-    @extend_schema(responses={204: None, 409: CONFLICT})
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(s.PRODUCT_HAS_SALES, description="`product_has_sales`"),
+        },
+        description="Delete a product; 409 when it was ever ordered (archive it instead).",
+    )
     def destroy(self, request, *args, **kwargs):
         services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -192,7 +201,10 @@ class CategoryViewSet(viewsets.ModelViewSet):
         return Response(self._category_data(category, cached=False))
 
     @extend_schema(
-        responses={204: None, 409: CONFLICT},
+        responses={
+            204: None,
+            409: OpenApiResponse(s.CATEGORY_HAS_SALES, description="`category_has_sales`"),
+        },
         description="Delete the category and its products; 409 when one was ever ordered.",
     )
     def destroy(self, request, *args, **kwargs):
@@ -203,7 +215,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
 @extend_schema(
     description="This category's products, with the filters of products/. "
-    + PRODUCT_LIST_DESCRIPTION
+    + PRODUCT_LIST_DESCRIPTION,
+    responses=s.ProductAnswerSerializer(many=True),
 )
 class CategoryProductsView(ProductListMixin, generics.ListAPIView):
     permission_classes = [ReadAnyoneWriteModelPermission]

@@ -29,7 +29,7 @@ def xlsx_bytes(rows, *, extra_sheet_rows=None) -> bytes:
         other = workbook.create_sheet("other")
         for row in extra_sheet_rows:
             other.append(list(row))
-        workbook.active = 1  # tablib would read this one; we read the first
+        workbook.active = 1  # the active sheet is not the first: we read the first
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -98,40 +98,42 @@ def import_command(tmp_path, content: bytes, name: str, *, dry_run=False):
             match = _LINE.match(line)
             assert match, line
             row, field = match.groups()
+            if not field and row:  # "row 3: price 12.345: …" names its column first
+                first = line[match.end() :].split(" ", 1)[0].rstrip(":")
+                field = first if first in HEADER else ""
             errors.append((int(row) if row else 0, field or ("file" if not row else "")))
         return ("invalid", sorted(errors))
-    match = re.search(r"(?:Created|Would create) (\d+), updated (\d+)", out.getvalue())
+    match = re.search(r"(?:Created|Would create) (\d+), updated? (\d+)", out.getvalue())
     return ("ok", int(match[1]), int(match[2]))
+
+
+def admin_preview(client, content: bytes, name: str):
+    response = client.post(
+        reverse("admin:inventory_product_import"),
+        {"import_file": SimpleUploadedFile(name, content)},
+    )
+    assert response.status_code == 200
+    return response
 
 
 def import_admin(client, content: bytes, name: str, *, confirm=True):
     """Upload in the admin (preview), then confirm; the verdict of the preview or the import."""
-    file_format = "1" if name.endswith(".xlsx") else "0"
-    response = client.post(
-        reverse("admin:inventory_product_import"),
-        {"import_file": SimpleUploadedFile(name, content), "format": file_format, "resource": "0"},
-    )
-    assert response.status_code == 200
-    form = response.context["form"]
-    if form.errors:  # refused before parsing (e.g. too large)
+    response = admin_preview(client, content, name)
+    context = response.context
+    form = context.get("form")
+    if form is not None and form.errors:  # refused before parsing (e.g. too large)
         return ("invalid", [(0, "file")])
-    result = response.context["result"]
-    if result.has_validation_errors():
-        errors = []
-        for invalid in result.invalid_rows:
-            number = 0 if invalid.number == "file" else invalid.number
-            for field, messages in invalid.error_dict.items():
-                field = "" if field == "__all__" else field
-                errors.extend((number, field) for _ in messages)
-        return ("invalid", sorted(errors))
-    preview = ("ok", result.totals["new"], result.totals["update"])
-    summary = f"create <strong>{preview[1]}</strong>,\n    update <strong>{preview[2]}</strong>"
-    assert summary in response.content.decode()
+    if context.get("errors"):
+        page = response.content.decode()
+        assert 'class="import-errors"' in page
+        return ("invalid", sorted((e["row"] or 0, e["field"] or "") for e in context["errors"]))
+    result = context["result"]
+    preview = ("ok", result.created, result.updated)
+    assert result.summary() in response.content.decode()
     if not confirm:
         return preview
-    confirm_form = response.context["confirm_form"]
-    data = {key: confirm_form.initial.get(key) or "" for key in confirm_form.fields}
-    done = client.post(reverse("admin:inventory_product_process_import"), data)
+    token = context["confirm_form"].initial["token"]
+    done = client.post(reverse("admin:inventory_product_import"), {"token": token})
     assert done.status_code == 302, done.content
     batch = ImportBatch.objects.first()
     assert batch.source == ImportBatch.Source.ADMIN

@@ -88,17 +88,30 @@ def test_inventory_admin_stock_filters(inventory_manager, settings, category):
     assert listed("in") == {low, ok}
 
 
-def test_low_stock_one_definition_for_admin_and_dashboard(settings, category):
-    """The admin's filter and stock column and the dashboard's list agree: fewer than
+def test_low_stock_one_definition_for_admin_and_dashboard(settings, category, client):
+    """The admin's stock filter and the dashboard's list agree: fewer than
     LOW_STOCK_THRESHOLD on hand is low, none is out; both are to restock."""
+    from accounts.tests.factories import StaffFactory
     from inventory import selectors
-    from inventory.admin import ProductAdmin
 
     settings.LOW_STOCK_THRESHOLD = 5
     out, low, ok = (ProductFactory(category=category, quantity=q) for q in (0, 4, 5))
     ProductFactory(category=category, quantity=1, is_active=False)  # archived: not listed
 
-    assert [ProductAdmin.stock_level(None, p) for p in (out, low, ok)] == ["out", "low", "ok"]
+    assert [selectors.stock_level(p.quantity) for p in (out, low, ok)] == ["out", "low", "ok"]
+    client.force_login(StaffFactory(role="inventory"))
+    listed = {
+        level: {
+            p.pk
+            for p in client.get(
+                "/admin/inventory/product/", {"stock": level, "is_active__exact": "1"}
+            )
+            .context["cl"]
+            .result_list
+        }
+        for level in ("out", "low")
+    }
+    assert listed == {"out": {out.pk}, "low": {low.pk}}
     assert list(selectors.low_stock_products()) == [out, low]
 
 

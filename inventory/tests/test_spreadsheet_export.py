@@ -19,7 +19,7 @@ from inventory.tests.spreadsheet_helpers import (
     read_xlsx,
 )
 
-TRICKY_NAMES = ['=HYPERLINK("x")', "+1 555", "-Sale-", "@SUM(A1)", "\tTabbed", "'Quoted", "''=both"]
+TRICKY_NAMES = ['=HYPERLINK("x")', "+1 555", "-Sale-", "@SUM(A1)", "'+Plus", "'Quoted", "''=both"]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_export_csv_escapes_formulas(client_for, inventory_manager, products):
         "'+1 555",
         "'-Sale-",
         "'@SUM(A1)",
-        "'\tTabbed",
+        "''+Plus",
         "''Quoted",
         "'''=both",
     ]
@@ -114,9 +114,9 @@ def test_export_command_writes_the_file_by_extension(products, tmp_path):
 
 def test_admin_export_and_import_round_trip(client, inventory_manager, products):
     client.force_login(inventory_manager)
-    for index, extension in enumerate(("csv", "xlsx")):
+    for extension in ("csv", "xlsx"):
         response = client.post(
-            reverse("admin:inventory_product_export"), {"format": str(index), "resource": "0"}
+            reverse("admin:inventory_product_export"), {"file_format": extension}
         )
         assert response.status_code == 200
         assert response["Content-Disposition"].endswith(f'.{extension}"')
@@ -179,3 +179,27 @@ def test_export_query_count_does_not_grow_with_products(
     with django_assert_num_queries(4):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_export_of_stored_control_characters_never_fails(client_for, inventory_manager, db):
+    """Names stored before control characters were refused: XLSX replaces the ones XML cannot
+    hold, CSV keeps them, and importing such a file back names the row and the column."""
+    category = Category.objects.create(name="Bells\x1b")
+    Product.objects.bulk_create(
+        [Product(sku="BELL", name="Bell\x07 \x1b[31mred", category=category, price=1)]
+    )
+    client = client_for(inventory_manager)
+    response = client.get("/api/v1/products/export/?file_format=xlsx")
+    assert response.status_code == 200
+    row = [c.value for c in list(read_xlsx(response.content).iter_rows())[1]]
+    assert row[:3] == ["BELL", "Bell\ufffd \ufffd[31mred", "Bells\ufffd"]
+
+    response = client.get("/api/v1/products/export/?file_format=csv")
+    assert response.status_code == 200
+    assert "Bell\x07 \x1b[31mred" in response.content.decode("utf-8-sig")
+    before = catalog()
+    assert import_api(client, response.content, "p.csv") == (
+        "invalid",
+        [(2, "category"), (2, "name")],
+    )
+    assert catalog() == before

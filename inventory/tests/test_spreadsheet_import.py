@@ -1,14 +1,17 @@
 # ruff: noqa: E501  (tables of spreadsheet rows read best one per line)
 """One file, one verdict: the admin (preview + confirm), the API and the command agree."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from inventory.models import Category, ImportBatch, Product, StockMovement
 from inventory.tests.spreadsheet_helpers import (
     HEADER,
+    admin_preview,
     catalog,
     csv_bytes,
     db_state,
@@ -195,24 +198,140 @@ def test_import_command_unknown_file_fails(tmp_path, db):
 
 
 def test_admin_confirm_after_the_catalog_changed_writes_nothing(client, inventory_manager):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
     client.force_login(inventory_manager)
     content = csv_bytes([HEADER, ["A-1", "Apple", "Fruit", "1", "0", "1"]])
-    preview = client.post(
-        reverse("admin:inventory_product_import"),
-        {"import_file": SimpleUploadedFile("p.csv", content), "format": "0", "resource": "0"},
-    )
-    confirm_form = preview.context["confirm_form"]
+    token = admin_preview(client, content, "p.csv").context["confirm_form"].initial["token"]
     # Meanwhile someone else gives the name "Apple" to another SKU.
     Product.objects.create(
         sku="OTHER", name="Apple", category=Category.objects.create(name="X"), price=1
     )
     before = db_state()
-    data = {key: confirm_form.initial.get(key) or "" for key in confirm_form.fields}
-    response = client.post(reverse("admin:inventory_product_process_import"), data, follow=True)
+    response = client.post(reverse("admin:inventory_product_import"), {"token": token})
     assert response.status_code == 200
-    shown = [str(m) for m in response.context["messages"]]
-    assert "Row 2, name: Name 'Apple' already belongs to SKU 'OTHER'." in shown
+    assert [
+        (e["row"], e["field"], e["value"], e["reason"]) for e in response.context["errors"]
+    ] == [(2, "name", "Apple", "already belongs to SKU 'OTHER'.")]
+    assert "Already belongs to SKU &#x27;OTHER&#x27;." in response.content.decode()
     assert db_state() == before
+
+
+def test_admin_preview_shows_errors_as_a_table_quoting_each_value(client, inventory_manager):
+    client.force_login(inventory_manager)
+    content = csv_bytes(
+        [
+            HEADER,
+            ["A-1", "Apple", "Fruit", "12.345", "0", "1"],
+            ["B\x1b", "", "Fruit", "1", "0", "x"],
+        ]
+    )
+    response = admin_preview(client, content, "p.csv")
+    page = response.content.decode()
+    assert "Nothing was imported: p.csv has 4 problems." in page
+    rows = re.findall(
+        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td class=\"value\">(.*?)</td>\s*<td>(.*?)</td>",
+        page,
+        re.S,
+    )
+    assert rows == [
+        ("2", "price", "12.345", "At most 2 decimal places."),
+        ("3", "sku", "B\\x1b", "Control characters (U+0000–U+001F, U+007F) are not allowed."),
+        ("3", "name", "<em>(empty)</em>", "This cell is required."),
+        ("3", "quantity", "x", "Not a whole number."),
+    ]
+    assert response.context["errors"][0]["message"] == "price 12.345: at most 2 decimal places."
+    assert 'name="token"' not in page  # nothing to confirm
+    assert db_state() == ([], [], 0, 0)
+
+
+def test_admin_preview_summary_in_plain_english(client, inventory_manager, existing):
+    client.force_login(inventory_manager)
+    content = csv_bytes(
+        [
+            HEADER,
+            ["OLD-1", "Old apple", "Fruit", "3.00", "0", "4"],
+            ["N-1", "Pear", "Pears", "1", "0", "2"],
+        ]
+    )
+    page = admin_preview(client, content, "p.csv").content.decode()
+    assert "Would create 1, update 0 and leave 1 unchanged (2 rows); 1 new category." in page
+    assert "New category: Pears." in page
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        "missing",
+        "empty",
+        "garbage",
+        "path in the token",
+        "tampered",
+        "another user's",
+        "file gone",
+        "expired",
+    ],
+)
+def test_admin_confirm_refuses_a_forged_or_stale_token(
+    forge, client, inventory_manager, superuser, tmp_path, settings, monkeypatch
+):
+    """The confirm step names the upload by a signed token: whatever the browser sends instead,
+    the answer is the upload form with an error, nothing is read, deleted or imported."""
+    from django.core import signing
+
+    from inventory.spreadsheets import uploads
+
+    victim = tmp_path / "secret.csv"
+    victim.write_bytes(csv_bytes([HEADER, ["S", "Secret", "X", "1", "0", "1"]]))
+    client.force_login(inventory_manager)
+    content = csv_bytes([HEADER, ["A-1", "Apple", "Fruit", "1", "0", "1"]])
+    token = admin_preview(client, content, "p.csv").context["confirm_form"].initial["token"]
+    data = {"token": token}
+    if forge == "missing":
+        data = {"confirm": "Confirm import"}
+    elif forge == "empty":
+        data = {"token": ""}
+    elif forge == "garbage":
+        data = {"token": "../../etc/passwd"}
+    elif forge == "path in the token":
+        data = {
+            "token": signing.dumps(
+                {"name": str(victim), "user": inventory_manager.pk, "file_name": "x.csv"}
+            )
+        }
+    elif forge == "tampered":
+        data = {"token": token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")}
+    elif forge == "another user's":
+        client.force_login(superuser)
+    elif forge == "file gone":
+        name = signing.loads(token, salt=uploads.SALT)["name"]
+        uploads.upload_storage().delete(name)
+    elif forge == "expired":
+        monkeypatch.setattr(uploads, "MAX_AGE", -1)
+    response = client.post(reverse("admin:inventory_product_import"), data)
+    assert response.status_code == 200
+    assert response.context["upload_error"] == uploads.UploadExpired.message
+    assert db_state() == ([], [], 0, 0)
+    assert victim.exists()
+
+
+def test_admin_upload_is_stored_under_a_random_name_and_deleted_after_confirm(
+    client, inventory_manager
+):
+    from django.core import signing
+
+    from inventory.spreadsheets import uploads
+
+    client.force_login(inventory_manager)
+    content = csv_bytes([HEADER, ["A-1", "Apple", "Fruit", "1", "0", "1"]])
+    token = admin_preview(client, content, "../../p.csv").context["confirm_form"].initial["token"]
+    name = signing.loads(token, salt=uploads.SALT)["name"]
+    assert re.fullmatch(r"[0-9a-f]{32}\.csv", name)
+    assert uploads.upload_storage().exists(name)
+    assert (
+        client.post(reverse("admin:inventory_product_import"), {"token": token}).status_code == 302
+    )
+    assert not uploads.upload_storage().exists(name)
+    assert ImportBatch.objects.get().file_name == "p.csv"  # a label only, never a path
+    # The same token again: the upload is gone, nothing is imported twice.
+    response = client.post(reverse("admin:inventory_product_import"), {"token": token})
+    assert response.context["upload_error"] == uploads.UploadExpired.message
+    assert ImportBatch.objects.count() == 1

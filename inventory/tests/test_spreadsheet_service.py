@@ -1,16 +1,15 @@
-"""product_import as a service: stock ledger, the resource's delegation, and concurrency."""
+"""product_import as a service: stock ledger, progress, and concurrency."""
 
 import io
+import re
 import threading
 import time
 from decimal import Decimal
 
 import pytest
-import tablib
 from django.db import connection, transaction
 
 from inventory.models import ImportBatch, Product, StockMovement
-from inventory.resources import ProductResource
 from inventory.services import stock_adjust
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
 from inventory.tests.spreadsheet_helpers import HEADER, db_state
@@ -40,23 +39,6 @@ def test_product_import_ledger_matches_stock(db, inventory_manager):
     changes = list(StockMovement.objects.order_by("pk").values_list("change", "reason"))
     assert changes == [(5, "import"), (-2, "order"), (7, "import")]
     assert product.quantity == sum(change for change, _ in changes) == 10
-
-
-def test_resource_import_data_goes_through_the_same_validation(db):
-    bad = tablib.Dataset(["A", "Apple", "Fruit", "0", "0", "1"], headers=HEADER)
-    result = ProductResource().import_data(bad, dry_run=False)
-    assert result.has_validation_errors()
-    assert result.invalid_rows[0].number == 2
-    assert result.invalid_rows[0].error_dict == {"price": ["Price must be greater than 0."]}
-    with pytest.raises(SpreadsheetInvalid):
-        ProductResource().import_data(bad, dry_run=False, raise_errors=True)
-    assert db_state() == ([], [], 0, 0)
-
-    good = tablib.Dataset(["A", "Apple", "Fruit", "1.5", "0", "1"], headers=HEADER)
-    result = ProductResource().import_data(good, dry_run=False)
-    assert result.totals["new"] == 1
-    assert Product.objects.get().price == Decimal("1.50")
-    assert ImportBatch.objects.get().source == ImportBatch.Source.ADMIN
 
 
 @pytest.mark.postgres
@@ -130,12 +112,18 @@ def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
     with pytest.raises(SpreadsheetInvalid) as caught:
         product_import(file=buffer, file_name="gaps.xlsx")
     assert caught.value.errors == [
-        {"row": 5, "field": "price", "message": "Enter a number, not 'free'."}
+        {
+            "row": 5,
+            "field": "price",
+            "message": "price free: not a number.",
+            "value": "free",
+            "reason": "not a number.",
+        }
     ]
 
 
 def test_product_import_stops_listing_after_max_errors(db, monkeypatch):
-    monkeypatch.setattr("inventory.spreadsheets.MAX_ERRORS", 3)
+    monkeypatch.setattr("inventory.spreadsheets.validate.MAX_ERRORS", 3)
     rows = [HEADER] + [[f"S{i}", f"N{i}", "C", "x", "0", "1"] for i in range(10)]
     with pytest.raises(SpreadsheetInvalid) as caught:
         product_import(rows=rows)
@@ -156,12 +144,20 @@ def test_product_import_reads_semicolon_csv_and_explains_decimal_commas(db):
     with pytest.raises(SpreadsheetInvalid) as caught:
         product_import(file=io.BytesIO(content.encode()), file_name="excel.csv")
     assert caught.value.errors == [
-        {"row": 2, "field": "price", "message": "Enter a number with a decimal point, not '1,50'."}
+        {
+            "row": 2,
+            "field": "price",
+            "message": "price 1,50: use a decimal point, not a comma.",
+            "value": "1,50",
+            "reason": "use a decimal point, not a comma.",
+        }
     ]
 
 
 @pytest.mark.parametrize("tty", [True, False])
-def test_import_command_progress_bar_only_on_a_terminal(tty, db, tmp_path, monkeypatch):
+def test_import_command_progress_counts_rows_through_every_stage_on_a_terminal(
+    tty, db, tmp_path, monkeypatch
+):
     from django.core.management import call_command
 
     class Terminal(io.StringIO):
@@ -170,11 +166,47 @@ def test_import_command_progress_bar_only_on_a_terminal(tty, db, tmp_path, monke
 
     stderr = Terminal()
     monkeypatch.setattr("sys.stderr", stderr)
+    monkeypatch.setattr("inventory.spreadsheets.read._REPORT_EVERY", 2)
     path = tmp_path / "p.csv"
-    path.write_text("sku,name,category,price,cost,quantity\nA,Apple,Fruit,1,0,2\n")
+    lines = [f"S{i},Product {i},Fruit,1,0,2" for i in range(5)]
+    path.write_text("sku,name,category,price,cost,quantity\n" + "\n".join(lines) + "\n")
     out = io.StringIO()
     call_command("import_products", str(path), stdout=out)
-    assert ("Reading" in stderr.getvalue()) is tty
-    assert "Created 1, updated 0, unchanged 0 products of 1 rows; 1 new categories." in (
+    shown = stderr.getvalue()
+    if tty:
+        # Rows, not bytes: the file's 6 lines (header included), then the 5 products.
+        for stage, count in (("Reading", 6), ("Checking", 5), ("Writing", 5)):
+            assert re.search(rf"{stage}\s*: 100%.*\b{count}/{count} \[", shown), (stage, shown)
+        assert "B/s" not in shown and "kB" not in shown
+    else:
+        assert shown == ""
+    assert "Created 5, updated 0, left 0 unchanged (5 rows); 1 new category. Import #" in (
         out.getvalue()
     )
+
+
+def test_product_import_reports_progress_in_rows(db, tmp_path, monkeypatch):
+    monkeypatch.setattr("inventory.spreadsheets.read._REPORT_EVERY", 2)
+    monkeypatch.setattr("inventory.spreadsheets.write.WRITE_CHUNK", 2)
+    path = tmp_path / "p.csv"
+    lines = [f"S{i},Product {i},Fruit,1,0,2" for i in range(5)]
+    path.write_text("sku,name,category,price,cost,quantity\n" + "\n".join(lines) + "\n")
+    calls = []
+    product_import(path=path, progress=lambda *call: calls.append(call))
+    assert calls == [
+        ("reading", 0, 6),
+        ("reading", 2, 6),
+        ("reading", 4, 6),
+        ("reading", 6, 6),
+        ("reading", 6, 6),
+        ("validating", 0, 5),
+        ("validating", 2, 5),
+        ("validating", 4, 5),
+        ("validating", 5, 5),
+        ("writing", 0, 5),
+        ("writing", 2, 5),
+        ("writing", 4, 5),
+        ("writing", 5, 5),
+    ]
+    assert Product.objects.count() == 5
+    assert ImportBatch.objects.get().file_name == "p.csv"

@@ -1,13 +1,14 @@
 from decimal import Decimal
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from inventory.models import MAX_ID, Product
 from orders.models import Order, OrderLine
 from orders.selectors import order_total
 from shop.money import money
+from shop.schema import domain_error
 
 MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
 
@@ -67,23 +68,35 @@ def _is_id(value) -> bool:
 
 
 class ProductIdField(serializers.PrimaryKeyRelatedField):
-    """A product by id, taken from `prefetched` when the items' list read it already."""
+    """A product by id, taken from `prefetched` when the items' list read them already: an id
+    it did not find is unknown without another query."""
 
     prefetched: dict[int, Product] | None = None
 
     def to_internal_value(self, data):
-        if self.prefetched and _is_id(data):
+        if self.prefetched is not None and _is_id(data):
             product = self.prefetched.get(int(data))
-            if product is not None:
-                return product
-        return super().to_internal_value(data)  # a query, and DRF's own messages
+            if product is None:
+                self.fail("does_not_exist", pk_value=data)
+            return product
+        return super().to_internal_value(data)  # DRF's own checks and messages
+
+
+# API.md: an order has at most 100 items.
+MAX_ORDER_ITEMS = 100
 
 
 class OrderItemsInSerializer(serializers.ListSerializer):
-    """An order's items, with all their products read in one query rather than one an item."""
+    """An order's items, with all their products read in one query rather than one an item.
+
+    The count is checked first, so a huge list is refused before anything is read."""
 
     def to_internal_value(self, data):
         if isinstance(data, list):
+            if len(data) > MAX_ORDER_ITEMS:
+                raise serializers.ValidationError(
+                    [f"An order has at most {MAX_ORDER_ITEMS} items."], code="max_length"
+                )
             ids = {
                 int(item["product"])
                 for item in data
@@ -105,16 +118,21 @@ class OrderWriteSerializer(serializers.Serializer):
     """Only these fields are read: status, prices and totals are the server's."""
 
     shipping_country = CountryField()
-    items = OrderItemInSerializer(many=True, allow_empty=False)
+    items = OrderItemInSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_ITEMS)
+
+
+class OrderUpdateSerializer(OrderWriteSerializer):
+    """PATCH: either field may be left out, but items sent are whole items. (DRF's
+    `partial=True` would reach into the items and let `{"quantity": 1}` through.)"""
+
+    shipping_country = CountryField(required=False)
+    items = OrderItemInSerializer(
+        many=True, allow_empty=False, max_length=MAX_ORDER_ITEMS, required=False
+    )
 
 
 class OrderExecuteSerializer(serializers.Serializer):
     payment_token = serializers.CharField(required=False, allow_blank=True, max_length=255)
-
-
-class DomainErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
 
 
 class StockShortSerializer(serializers.Serializer):
@@ -123,5 +141,19 @@ class StockShortSerializer(serializers.Serializer):
     available = serializers.IntegerField()
 
 
-class InsufficientStockSerializer(DomainErrorSerializer):
-    items = StockShortSerializer(many=True)
+# The error bodies of the orders API, one schema per `code` (see shop.schema.domain_error).
+INSUFFICIENT_STOCK = domain_error(
+    "InsufficientStock", "insufficient_stock", items=StockShortSerializer(many=True)
+)
+ORDER_NOT_PENDING = domain_error("OrderNotPending", "order_not_pending")
+IDEMPOTENCY_KEY_REUSED = domain_error("IdempotencyKeyReused", "idempotency_key_reused")
+PRODUCT_UNAVAILABLE = domain_error("ProductUnavailable", "product_unavailable")
+PAYMENT_IN_PROGRESS = domain_error("PaymentInProgress", "payment_in_progress")
+PAYMENT_DECLINED = domain_error("PaymentDeclined", "payment_declined")
+PAYMENT_UNAVAILABLE = inline_serializer(
+    name="PaymentUnavailable",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.ChoiceField(choices=["payment_unavailable", "service_unavailable"]),
+    },
+)

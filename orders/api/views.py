@@ -1,6 +1,10 @@
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,13 +16,30 @@ from orders.models import Order
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
     OpenApiParameter.HEADER,
-    description="Up to 255 characters. A retry with the same key from the same account within "
-    "24 hours gets the first answer again and changes nothing.",
+    description="1 to 255 characters, not only spaces. A retry with the same key from the same "
+    "account within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and "
+    "changes nothing; the same key with another body is 409 `idempotency_key_reused`.",
 )
-NOT_PENDING = OpenApiResponse(s.DomainErrorSerializer, description="order_not_pending")
-KEY_REUSED = OpenApiResponse(s.DomainErrorSerializer, description="idempotency_key_reused")
+NOT_PENDING = OpenApiResponse(s.ORDER_NOT_PENDING, description="`order_not_pending`")
+KEY_REUSED = OpenApiResponse(s.IDEMPOTENCY_KEY_REUSED, description="`idempotency_key_reused`")
+EXECUTE_CONFLICT = OpenApiResponse(
+    PolymorphicProxySerializer(
+        component_name="ExecuteConflict",
+        serializers={
+            "insufficient_stock": s.INSUFFICIENT_STOCK,
+            "order_not_pending": s.ORDER_NOT_PENDING,
+            "idempotency_key_reused": s.IDEMPOTENCY_KEY_REUSED,
+            "product_unavailable": s.PRODUCT_UNAVAILABLE,
+            "payment_in_progress": s.PAYMENT_IN_PROGRESS,
+        },
+        resource_type_field_name="code",
+    ),
+    description="`insufficient_stock` (with `items`, nothing changed), `order_not_pending`, "
+    "`idempotency_key_reused`, `product_unavailable` (a product was archived), "
+    "`payment_in_progress` (another execution of this order is in flight)",
+)
 
 
 class OrderFilter(filters.FilterSet):
@@ -105,7 +126,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def partial_update(self, request, pk=None):
         order = self.get_object()
-        data = s.OrderWriteSerializer(data=request.data, partial=True)
+        data = s.OrderUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data.get("items")
         order = services.order_update(
@@ -127,11 +148,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=s.OrderExecuteSerializer,
         responses={
             200: s.OrderSerializer,
-            402: OpenApiResponse(s.DomainErrorSerializer, description="payment_declined"),
-            409: OpenApiResponse(
-                s.InsufficientStockSerializer,
-                description="insufficient_stock (with items), order_not_pending or "
-                "idempotency_key_reused",
+            402: OpenApiResponse(
+                s.PAYMENT_DECLINED, description="`payment_declined`: nothing changed"
+            ),
+            409: EXECUTE_CONFLICT,
+            503: OpenApiResponse(
+                s.PAYMENT_UNAVAILABLE,
+                description="`payment_unavailable`: the gateway failed or did not answer in "
+                "time; the order stays pending and may be executed again. "
+                "`service_unavailable`: the database is unreachable or too slow",
             ),
         },
     )

@@ -452,3 +452,88 @@ def test_order_create_bad_product_id_is_400(client_for, customer, product):
     assert response.status_code == 400, response.content
     assert "items" in response.json()
     assert not Order.objects.exists()
+
+
+# Limits (issue 17) -------------------------------------------------------------------------
+
+
+def test_order_create_more_than_100_items_is_400_before_reading_products(
+    client_for, customer, django_assert_num_queries
+):
+    """Finding 4: 20,000 unknown ids held a worker 13 s, one query an id."""
+    client = client_for(customer)
+    items = [{"product": 10_000_000 + i, "quantity": 1} for i in range(20_000)]
+    with django_assert_num_queries(1):  # the user; no product is read
+        response = client.post(URL, {"shipping_country": "FR", "items": items}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["items"]
+    assert "100" in str(response.json()["items"])
+    assert not Order.objects.exists()
+
+
+def test_order_create_100_items_is_accepted(client_for, customer):
+    products = ProductFactory.create_batch(100, quantity=1)
+    items = [{"product": p.pk, "quantity": 1} for p in products]
+
+    response = client_for(customer).post(
+        URL, {"shipping_country": "FR", "items": items}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert OrderLine.objects.count() == 100
+
+
+def test_order_create_unknown_products_read_in_one_query(
+    client_for, customer, django_assert_num_queries
+):
+    known = ProductFactory()
+    client = client_for(customer)
+    items = [{"product": known.pk, "quantity": 1}]
+    items += [{"product": 10_000_000 + i, "quantity": 1} for i in range(99)]
+    with django_assert_num_queries(2):  # the user; the products, all at once
+        response = client.post(URL, {"shipping_country": "FR", "items": items}, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["items"]  # by index, the invalid items only
+    assert sorted(errors, key=int) == [str(i) for i in range(1, 100)]
+    assert all("product" in e for e in errors.values())
+    assert not Order.objects.exists()
+
+
+def test_order_patch_more_than_100_items_is_400(client_for, customer):
+    order = order_make(customer=customer, items=[(ProductFactory(), 1)])
+    before = snapshot()
+    items = [{"product": 10_000_000 + i, "quantity": 1} for i in range(101)]
+
+    response = client_for(customer).patch(f"{URL}{order.pk}/", {"items": items}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["items"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("item", [{"quantity": 1}, {"product": None, "quantity": 1}, {}])
+def test_order_patch_item_without_product_is_400(client_for, customer, item):
+    """Finding 5: a partial PATCH reached into the items and let a line without a product
+    through to a KeyError (500)."""
+    order = order_make(customer=customer, items=[(ProductFactory(), 1)])
+    before = snapshot()
+
+    response = client_for(customer).patch(f"{URL}{order.pk}/", {"items": [item]}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "product" in response.json()["items"]["0"]
+    assert snapshot() == before
+
+
+def test_order_patch_item_without_quantity_is_400(client_for, customer):
+    product = ProductFactory()
+    order = order_make(customer=customer, items=[(product, 1)])
+
+    response = client_for(customer).patch(
+        f"{URL}{order.pk}/", {"items": [{"product": product.pk}]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "quantity" in response.json()["items"]["0"]

@@ -57,13 +57,7 @@ def upload(admin_ui, page, path):
         page.click("a.import_link, a[href$='/import/']")
     page.screens.shot("import page")
     page.set_input_files("input[name=import_file]", str(path))
-    formats = page.locator("select[name=format] option")
-    values = {
-        formats.nth(i).inner_text().strip().lower(): formats.nth(i).get_attribute("value")
-        for i in range(formats.count())
-    }
-    page.select_option("select[name=format]", next(v for k, v in values.items() if "xlsx" in k))
-    return admin_ui.submit("input[type=submit][value=Submit]", "preview")
+    return admin_ui.submit("input[type=submit][value=Preview]", "preview")
 
 
 def test_admin_import_xlsx_preview_confirm_lists_new_products(
@@ -83,7 +77,16 @@ def test_admin_import_xlsx_preview_confirm_lists_new_products(
     upload(admin_ui, page, path)
 
     summary = page.locator(".import-summary").inner_text()
-    assert "create 2" in summary and "update 1" in summary, summary
+    assert summary == (
+        "Would create 2, update 1 and leave 0 unchanged (3 rows); 1 new category."
+    ), summary
+    assert "New category: Power tools." in page.locator("#content").inner_text()
+    preview = page.locator("table.import-preview tbody tr")
+    assert [preview.nth(i).locator("td").nth(2).inner_text() for i in range(3)] == [
+        "CLAW-HAMMER",
+        "E2E-DRILL",
+        "E2E-SAW",
+    ]
     assert page.locator("input[name=confirm]").is_visible()
     assert not Product.objects.filter(sku__startswith="E2E-").exists()  # nothing written yet
 
@@ -91,7 +94,7 @@ def test_admin_import_xlsx_preview_confirm_lists_new_products(
 
     assert page.url.split("?")[0].endswith("/admin/inventory/product/")
     message = page.locator("ul.messagelist").inner_text()
-    assert "2 created, 1 updated" in message, message
+    assert "Created 2, updated 1, left 0 unchanged (3 rows); 1 new category." in message, message
     page.fill("#searchbar", "E2E-")
     admin_ui.submit("#changelist-search input[type=submit]", "new products listed")
     rows = page.locator("#result_list tbody tr")
@@ -136,18 +139,17 @@ def test_admin_import_bad_row_shows_its_error_and_changes_nothing(
 
     upload(admin_ui, page, path)
 
-    assert "Some rows failed to validate" in page.locator("#content").inner_text()
-    invalid = page.locator("table.import-preview tbody tr")
-    assert invalid.count() == 1
-    assert invalid.locator("td").first.inner_text().strip() == "3"  # as the spreadsheet numbers it
-    page.hover(".validation-error-count")
-    error = page.locator(".validation-error-container")
-    error.wait_for(state="visible")
-    page.screens.shot("row error shown")
-    labels = error.locator(".validation-error-field-label").all_text_contents()
-    assert [label.strip().lower() for label in labels] == ["price"]
-    assert error.locator(".validation-error-list li li").first.inner_text().strip()
+    content = page.locator("#content").inner_text()
+    assert "Nothing was imported: products.xlsx has 1 problem." in content
+    # The error is in a table anyone can read, print and copy: row, column, value, reason.
+    rows = page.locator("table.import-errors tbody tr")
+    assert rows.count() == 1
+    cells = [c.strip() for c in rows.first.locator("td").all_inner_texts()]
+    assert cells == ["3", "price", "cheap", "Not a number."]  # row as the spreadsheet numbers it
+    headers = page.locator("table.import-errors thead th").all_text_contents()  # CSS capitalises
+    assert [h.strip() for h in headers] == ["Row", "Column", "Value found", "What is wrong"]
     assert page.locator("input[name=confirm]").count() == 0
+    assert page.locator("input[name=import_file]").is_visible()  # upload the corrected file
     assert catalog_state() == before
 
 

@@ -8,6 +8,33 @@ from tqdm import tqdm
 from inventory.models import ImportBatch
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
 
+_STAGES = {"reading": "Reading", "validating": "Checking", "writing": "Writing"}
+
+
+class RowProgress:
+    """A progress bar counted in rows, one per stage (reading, checking, writing)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(
+                desc=f"{_STAGES.get(stage, stage):<8}", total=total, unit=" rows", file=self.stream
+            )
+        if total is not None and total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
 
 class Command(BaseCommand):
     help = (
@@ -31,41 +58,35 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(email__iexact=user).first()
             if actor is None:
                 raise CommandError(f"No account with the email {user}")
-        with path.open("rb") as raw:
-            if sys.stderr.isatty():
-                size = path.stat().st_size
-                with tqdm.wrapattr(
-                    raw, "read", total=size, desc="Reading", unit="B", unit_scale=True
-                ) as stream:
-                    result = self._import(stream, path, dry_run, actor)
-            else:
-                result = self._import(raw, path, dry_run, actor)
-        verb = "Would create" if dry_run else "Created"
-        summary = (
-            f"{verb} {result.created}, updated {result.updated}, unchanged {result.unchanged} "
-            f"products of {result.rows} rows; {result.categories_created} new categories."
-        )
-        if dry_run:
-            summary += " Dry run: nothing written."
-        else:
-            summary += f" Import #{result.batch.pk}."
-        self.stdout.write(self.style.SUCCESS(summary))
-
-    def _import(self, stream, path, dry_run, actor):
+        progress = RowProgress(sys.stderr) if sys.stderr.isatty() else None
         try:
-            return product_import(
-                file=stream,
-                file_name=path.name,
+            result = product_import(
+                path=path,
                 dry_run=dry_run,
                 user=actor,
                 source=ImportBatch.Source.COMMAND,
+                **({"progress": progress} if progress else {}),
             )
         except SpreadsheetInvalid as exc:
-            for error in exc.errors:
-                where = f"row {error['row']}" if error["row"] else "file"
-                if error["field"] and error["field"] != "file":
-                    where += f", column {error['field']}"
-                self.stderr.write(f"{where}: {error['message']}")
+            if progress:
+                progress.close()
+            self._report(exc.errors)
             raise CommandError(
                 f"{len(exc.errors)} error(s) in {path.name}: nothing was imported.", returncode=1
             ) from None
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from None
+        finally:
+            if progress:
+                progress.close()
+        text = result.summary()
+        text += " Dry run: nothing written." if dry_run else f" Import #{result.batch.pk}."
+        self.stdout.write(self.style.SUCCESS(text))
+
+    def _report(self, errors) -> None:
+        for error in errors:
+            where = f"row {error['row']}" if error["row"] else "file"
+            field = error["field"]
+            if field and field != "file" and not error["message"].startswith(field):
+                where += f", column {field}"
+            self.stderr.write(f"{where}: {error['message']}")

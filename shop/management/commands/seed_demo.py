@@ -14,9 +14,4 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             seed(self.stdout)
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Demo data ready. Admin: http://127.0.0.1:8000/admin/  API docs: "
-                "http://127.0.0.1:8000/api/v1/docs/"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,243 @@
+"""Validating: raw rows (the header first) into checked product rows, without the database.
+
+Every cell is required; cells are trimmed; blank rows are skipped; a text cell loses the
+apostrophe that export's formula escaping added. Each problem is reported with the row as the
+spreadsheet numbers it, the column, the value found and what is wrong, and the message quotes
+the value ("price 12.345: at most 2 decimal places.").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from inventory.models import Category, Product
+from inventory.spreadsheets.common import COLUMNS, SpreadsheetInvalid, error, unescape_formula
+from inventory.spreadsheets.read import Unreadable, unreadable_error
+
+# API.md: single-line text refuses U+0000–U+001F (tab and newlines included) and U+007F.
+# The same class as shop.validators.no_control_characters, applied here to whole rows at once.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MESSAGE = "control characters (U+0000–U+001F, U+007F) are not allowed"
+_MAX_LENGTH = {
+    "sku": Product._meta.get_field("sku").max_length,
+    "name": Product._meta.get_field("name").max_length,
+    "category": Category._meta.get_field("name").max_length,
+}
+_MAX_MONEY = Decimal("99999999.99")  # DecimalField(max_digits=10, decimal_places=2)
+_MAX_QUANTITY = 2**31 - 1
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+_INTEGER = re.compile(r"-?\d+\Z")
+_CENT = Decimal("0.01")
+MAX_ERRORS = 5000  # a garbage file must not make a response of millions of errors
+
+
+def shown(value: Any) -> str:
+    """A cell's value as an error message quotes it: control characters made visible, long
+    text cut."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    if _CONTROL.search(text):
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+class _Row:
+    """Collects one row's errors."""
+
+    __slots__ = ("errors", "number")
+
+    def __init__(self, number: int, errors: list):
+        self.number, self.errors = number, errors
+
+    def bad(self, column: str, value: Any, reason: str) -> None:
+        if value is None or value == "":
+            self.errors.append(error(self.number, column, f"{column}: {reason}", "", reason))
+            return
+        found = shown(value)
+        quoted = f"'{found}'" if column in ("sku", "name", "category") else found
+        message = f"{column} {quoted}: {reason}"
+        self.errors.append(error(self.number, column, message, found, reason))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if type(value) is str:
+        return value.strip()
+    if type(value) is float and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _money(value: Any, column: str, row: _Row) -> Decimal | None:
+    raw = value
+    if type(value) is str:
+        value = value.strip()
+        if not _NUMBER.match(value):
+            if not value:
+                row.bad(column, "", "this cell is required.")
+            elif "," in value:
+                row.bad(column, raw, "use a decimal point, not a comma.")
+            else:
+                row.bad(column, raw, "not a number.")
+            return None
+        amount = Decimal(value)
+    elif type(value) in (int, float):
+        amount = Decimal(repr(value))
+        if not amount.is_finite():
+            row.bad(column, raw, "not a number.")
+            return None
+    elif isinstance(value, Decimal):
+        amount = value
+    elif value is None:
+        row.bad(column, "", "this cell is required.")
+        return None
+    else:
+        row.bad(column, raw, "not a number.")
+        return None
+    if amount < 0:
+        row.bad(column, raw, "cannot be negative.")
+    elif column == "price" and amount == 0:
+        row.bad(column, raw, "must be greater than 0.")
+    elif amount.as_tuple().exponent < -2 and amount != amount.quantize(_CENT):
+        row.bad(column, raw, "at most 2 decimal places.")
+    elif amount > _MAX_MONEY:
+        row.bad(column, raw, f"at most {_MAX_MONEY}.")
+    else:
+        return amount.quantize(_CENT)
+    return None
+
+
+def _quantity(value: Any, row: _Row) -> int | None:
+    raw = value
+    if type(value) is str:
+        value = value.strip()
+        if not _INTEGER.match(value):
+            if not value:
+                row.bad("quantity", "", "this cell is required.")
+            elif _NUMBER.match(value):
+                row.bad("quantity", raw, "must be a whole number.")
+            else:
+                row.bad("quantity", raw, "not a whole number.")
+            return None
+        number = int(value)
+    elif type(value) is int:
+        number = value
+    elif type(value) is float:
+        if not value.is_integer():
+            row.bad("quantity", raw, "must be a whole number.")
+            return None
+        number = int(value)
+    elif value is None:
+        row.bad("quantity", "", "this cell is required.")
+        return None
+    else:
+        row.bad("quantity", raw, "not a whole number.")
+        return None
+    if number < 0:
+        row.bad("quantity", raw, "cannot be negative.")
+    elif number > _MAX_QUANTITY:
+        row.bad("quantity", raw, f"at most {_MAX_QUANTITY}.")
+    else:
+        return number
+    return None
+
+
+def _header(cells: Sequence[Any]) -> tuple[list[int], list[dict]]:
+    """Positions of COLUMNS in the header row, and header errors."""
+    names = [_text(c).lower() for c in cells]
+    while names and not names[-1]:
+        names.pop()
+    errors = []
+    positions: dict[str, int] = {}
+    expected = ", ".join(COLUMNS)
+    for index, name in enumerate(names):
+        if not name:
+            errors.append(error(1, None, f"Column {index + 1} has no name in the header row."))
+        elif _CONTROL.search(name) or name not in COLUMNS:
+            errors.append(
+                error(1, name, f"Unknown column '{shown(name)}': the columns are {expected}.")
+            )
+        elif name in positions:
+            errors.append(error(1, name, f"Column '{name}' appears twice in the header row."))
+        else:
+            positions[name] = index
+    for name in COLUMNS:
+        if name not in positions:
+            errors.append(error(1, name, f"Column '{name}' is missing from the header row."))
+    return [positions.get(name, -1) for name in COLUMNS], errors
+
+
+def parse_rows(rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    """Validate rows (header first) without the database.
+
+    Returns (row number, sku, name, category, price, cost, quantity) tuples; raises
+    SpreadsheetInvalid with every error found (the header's alone when it is wrong).
+    """
+    iterator = iter(rows)
+    try:
+        header = next(iterator, None)
+        if header is None or not any(_text(c) for c in header):
+            expected = ", ".join(COLUMNS)
+            message = f"The file is empty: the first row must be the header ({expected})."
+            raise SpreadsheetInvalid([error(1, None, message)])
+        positions, errors = _header(header)
+        if errors:
+            raise SpreadsheetInvalid(errors)
+        return _parse_body(iterator, positions)
+    except Unreadable as exc:
+        raise unreadable_error(exc) from exc
+
+
+def _parse_body(iterator, positions: list[int]) -> list[tuple]:
+    errors: list[dict] = []
+    width = len(COLUMNS)  # the header has exactly these columns, in any order
+    p_sku, p_name, p_category, p_price, p_cost, p_quantity = positions
+    parsed: list[tuple] = []
+    seen_sku: dict[str, int] = {}
+    seen_name: dict[str, int] = {}
+    number = 1
+    for cells in iterator:
+        number += 1
+        if len(cells) != width:
+            if any(_text(c) for c in cells[width:]):
+                errors.append(error(number, None, "This row has more cells than the header."))
+            cells = (list(cells) + [None] * width)[:width]
+        sku = unescape_formula(_text(cells[p_sku]))
+        name = unescape_formula(_text(cells[p_name]))
+        category = unescape_formula(_text(cells[p_category]))
+        price, cost, quantity = cells[p_price], cells[p_cost], cells[p_quantity]
+        if not (sku or name or category) and not (_text(price) or _text(cost) or _text(quantity)):
+            continue  # a blank row
+        before = len(errors)
+        row = _Row(number, errors)
+        for column, value in (("sku", sku), ("name", name), ("category", category)):
+            if not value:
+                row.bad(column, "", "this cell is required.")
+            elif _CONTROL.search(value):
+                row.bad(column, value, f"{_CONTROL_MESSAGE}.")
+            elif len(value) > _MAX_LENGTH[column]:
+                row.bad(column, value, f"at most {_MAX_LENGTH[column]} characters.")
+        price = _money(price, "price", row)
+        cost = _money(cost, "cost", row)
+        quantity = _quantity(quantity, row)
+        if sku:
+            first = seen_sku.setdefault(sku, number)
+            if first != number:
+                row.bad("sku", sku, f"also in row {first}.")
+        if name:
+            first = seen_name.setdefault(name, number)
+            if first != number:
+                row.bad("name", name, f"also in row {first}.")
+        if len(errors) == before:
+            parsed.append((number, sku, name, category, price, cost, quantity))
+        elif len(errors) >= MAX_ERRORS:
+            errors.append(error(None, None, f"Stopped after {MAX_ERRORS} errors."))
+            break
+    if errors:
+        raise SpreadsheetInvalid(errors)
+    return parsed
