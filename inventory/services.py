@@ -1,8 +1,9 @@
 """Catalog and stock writes.
 
-Stock rule: a product's `quantity` changes only through `stock_adjust` (or the helpers built on
-it), which locks the rows it touches in primary-key order, changes them and writes one
-StockMovement per change in the same transaction.
+Stock rule: a product's `quantity` has two writers, `stock_adjust` (and product_set_quantity,
+built on it) and `stock_set_bulk` (the bulk path of an import). Both lock the rows they touch
+through `products_locked` (primary-key order), change them and write one StockMovement per
+change in the same transaction. Catalog edits through `product_update` write a ProductChange.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,7 +107,7 @@ def product_set_quantity(*, product: Product, quantity: int, actor, note: str = 
 
 
 # --- Catalog writes -------------------------------------------------------------------------
-# Appended below the stock ledger: the functions above are the only writers of `quantity`.
+# None of these writes `quantity` itself: a stock change goes through stock_adjust above.
 
 PRODUCT_FIELDS = ("sku", "name", "category", "price", "cost", "is_active")
 
