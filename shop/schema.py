@@ -47,6 +47,7 @@ LINKS = {
         "products_partial_update",
         "products_destroy",
     ],
+    ("/api/v1/products/import/", "post", "202"): ["products_import_job"],
     ("/api/v1/categories/", "post", "201"): [
         "categories_retrieve",
         "categories_partial_update",

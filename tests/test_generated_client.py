@@ -355,7 +355,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     created = create(client=me, body=order_body(shelf["hammer"], 2), idempotency_key="k-1")
     assert created.status_code == 201 and isinstance(created.parsed, m.Order)
     order = created.parsed
-    assert order.status == m.StatusEnum.PENDING and order.total == "25.00"
+    assert order.status == m.OrderStatusEnum.PENDING and order.total == "25.00"
     assert order.executed_at is None
     replayed = create(client=me, body=order_body(shelf["hammer"], 2), idempotency_key="k-1")
     assert replayed.status_code == 201 and replayed.parsed.id == order.id
@@ -367,7 +367,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
 
     executed = execute(order.id, client=me, body=m.OrderExecuteRequest(), idempotency_key="x-1")
     assert executed.status_code == 200
-    assert executed.parsed.status == m.StatusEnum.EXECUTED and executed.parsed.executed_at
+    assert executed.parsed.status == m.OrderStatusEnum.EXECUTED and executed.parsed.executed_at
     again = execute(order.id, client=me, body=m.OrderExecuteRequest())
     assert again.status_code == 409 and isinstance(again.parsed, m.OrderNotPending)
     read = api.call("orders.orders_retrieve").sync_detailed(order.id, client=me)
@@ -393,7 +393,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     declined = execute(short.id, client=me, body=m.OrderExecuteRequest(payment_token="decline-1"))
     assert declined.status_code == 402 and isinstance(declined.parsed, m.PaymentDeclined)
     cancelled = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
-    assert cancelled.parsed.status == m.StatusEnum.CANCELLED
+    assert cancelled.parsed.status == m.OrderStatusEnum.CANCELLED
     not_pending = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
     assert not_pending.status_code == 409 and isinstance(not_pending.parsed, m.OrderNotPending)
 
@@ -417,7 +417,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     assert len(validator.seen) == 21
 
 
-def test_generated_client_staff(api, shelf, validator, django_user_model):
+def test_generated_client_staff(api, shelf, validator, django_user_model, settings):
     m = api.models
     manager = api.login(StaffFactory(role="inventory").email)
     analyst = api.login(StaffFactory(role="analytics").email)
@@ -506,6 +506,20 @@ def test_generated_client_staff(api, shelf, validator, django_user_model):
         )
     assert imported.status_code == 200
     assert (imported.parsed.created, imported.parsed.dry_run) == (1, True)
+    settings.IMPORT_SYNC_MAX_BYTES = 10  # larger files become jobs (inline here: no broker)
+    with validator.invalid_requests():  # multipart, as above
+        queued = api.call("products.products_import").sync_detailed(
+            client=manager,
+            body=m.ProductImportRequest(
+                file=api.types.File(payload=io.BytesIO(NEW_ROW), file_name="nails.csv")
+            ),
+        )
+    assert queued.status_code == 202 and isinstance(queued.parsed, m.ImportJobQueued)
+    job = api.call("products.products_import_job").sync_detailed(queued.parsed.id, client=manager)
+    assert job.status_code == 200 and isinstance(job.parsed, m.ImportJob)
+    assert (job.parsed.status.value, job.parsed.created, job.parsed.errors) == ("succeeded", 1, [])
+    no_job = api.call("products.products_import_job").sync_detailed(999_999, client=manager)
+    assert no_job.status_code == 404 and isinstance(no_job.parsed, m.Error)
 
     today = timezone.localdate()
     profit = api.call("analytics.analytics_profit").sync_detailed(
@@ -522,4 +536,4 @@ def test_generated_client_staff(api, shelf, validator, django_user_model):
     assert backwards.status_code == 400 and "date_to" in backwards.parsed
     reports_forbidden = api.call("analytics.analytics_category_sales").sync_detailed(client=manager)
     assert reports_forbidden.status_code == 403 and isinstance(reports_forbidden.parsed, m.Error)
-    assert len(validator.seen) == 23
+    assert len(validator.seen) == 26
