@@ -33,6 +33,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from accounts.tests.factories import PASSWORD, StaffFactory
 from inventory.models import Category, Product
+from orders.payments import TestGateway
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -392,6 +393,13 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     assert patched.status_code == 200 and patched.parsed.total == "20.00"
     declined = execute(short.id, client=me, body=m.OrderExecuteRequest(payment_token="decline-1"))
     assert declined.status_code == 402 and isinstance(declined.parsed, m.PaymentDeclined)
+    TestGateway.faults_set(charge="error_before")  # the gateway fails: 503, still pending
+    try:
+        unavailable = execute(short.id, client=me, body=m.OrderExecuteRequest())
+    finally:
+        TestGateway.faults_clear()
+    assert unavailable.status_code == 503 and isinstance(unavailable.parsed, m.PaymentUnavailable)
+    assert unavailable.parsed.code.value == "payment_unavailable"
     cancelled = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
     assert cancelled.parsed.status == m.OrderStatusEnum.CANCELLED
     not_pending = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
@@ -414,7 +422,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
             body=m.OrderWriteRequest(shipping_country=m.ShippingCountryEnum("FR"), items=[]),
         )
         assert empty.status_code == 400 and "items" in empty.parsed
-    assert len(validator.seen) == 21
+    assert len(validator.seen) == 22
 
 
 def test_generated_client_staff(api, shelf, validator, django_user_model, settings):
