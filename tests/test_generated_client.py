@@ -3,8 +3,9 @@
 Once per session the live schema (`/api/v1/schema/`) is turned into a Python package by
 openapi-python-client (offline, into a temporary folder) and imported. The tests then call the
 API with that generated code only — anonymous catalog reads with filters, register, login,
-refresh, orders, every documented error answer parsed into its model, export, account
-deletion, staff fields, the analytics reports — and openapi-core validates every request sent
+refresh, orders, every documented error answer parsed into its model (execute's 402, 409s and
+503 included), export, import and import jobs, account deletion, staff fields, the analytics
+reports — and openapi-core validates every request sent
 and every answer received against the same schema (an httpx event hook on the generated
 client). A schema that lies about a body, a status, a header, a parameter or who may call an
 operation fails here.
