@@ -21,7 +21,7 @@ ERROR = {
     "(`not_found`, `method_not_allowed`, `request_too_large`, `server_error`, "
     "`service_unavailable`, `token_not_valid`, …).",
     "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
-    "required": ["detail"],
+    "required": ["detail", "code"],
 }
 FIELD_ERRORS = {
     "type": "object",
