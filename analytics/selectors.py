@@ -409,5 +409,13 @@ def dashboard(
         "products": product_sales(rows=rows, limit=top_products),
         "product_count": len(rows),
         "categories": category_sales(rows=rows),
-        "low_stock": list(low_stock_products(limit=low_stock_limit)),
+        **_low_stock(low_stock_limit),
     }
+
+
+def _low_stock(limit: int) -> dict:
+    """The first `limit` products to restock, and how many more there are (counted only when
+    the list is cut)."""
+    shown = list(low_stock_products(limit=limit))
+    more = low_stock_products().count() - len(shown) if len(shown) == limit else 0
+    return {"low_stock": shown, "low_stock_more": more}

@@ -62,7 +62,9 @@ def _check_cache():
 def _check_broker():
     from shop.celery import app
 
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(
+        settings.CELERY_BROKER_URL, connect_timeout=HEALTH_TIMEOUT
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=HEALTH_TIMEOUT)
 
 
