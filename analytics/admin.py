@@ -119,6 +119,7 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 for c in categories
             ],
             "low_stock": data["low_stock"],
+            "low_stock_more": data["low_stock_more"],
             "revenue_chart": charts.line_chart(
                 labels=[d["date"].strftime("%b %d") for d in data["days"]],
                 series=[

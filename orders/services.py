@@ -206,15 +206,16 @@ def order_execute(
 
     Money is never charged twice or lost, whatever fails or dies (API.md, Payments):
     1. `_attempt_start` (a transaction): locks the order, checks it (pending, products active,
-       committed stock enough, no other execution in flight), fixes each line's unit price and
-       cost and the total, and commits a payment attempt (`started`) with its own gateway
+       committed stock enough, no other execution in flight), takes each line's price and cost
+       now, and commits a payment attempt (`started`) for their total, with its own gateway
        idempotency key. A retry of the same request (same account and `idempotency_key`, the
        API's Idempotency-Key header) resumes the attempt it started instead.
     2. The gateway charge, with the attempt's key and no transaction open, bounded by
        PAYMENT_GATEWAY_TIMEOUT. A time-out or gateway error: 503 PaymentUnavailable, the
        attempt stays `started` for a retry or for `payment_attempts_reconcile`.
-    3. `_attempt_capture` (a transaction): locks the order, the attempt, then the products in
-       primary-key order; takes the stock; the order `executed`, the attempt `captured`. If that
+    3. `_attempt_capture` (a transaction): locks the order and the attempt; fixes the lines at
+       the prices charged; the order `executed`, the attempt `captured`; then locks the products
+       in primary-key order and takes the stock. If that
        cannot be done (stock short under the locks, a product archived meanwhile), the charge is
        voided (`_attempt_void`). If the commit itself fails, whether it committed is read back
        before anything is voided.

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from inventory.models import Category, Product, StockMovement
+from inventory.models import Category, Product, ProductChange, StockMovement
 from inventory.services import product_set_quantity
 from inventory.tests.factories import ProductFactory
 
@@ -19,6 +19,7 @@ PAGES = [
     "/admin/inventory/product/?stock=in&is_active__exact=1&q=atl",
     "/admin/inventory/stockmovement/",
     "/admin/inventory/stockmovement/?reason__exact=manual",
+    "/admin/inventory/productchange/",
 ]
 
 
@@ -87,17 +88,30 @@ def test_inventory_admin_stock_filters(inventory_manager, settings, category):
     assert listed("in") == {low, ok}
 
 
-def test_low_stock_one_definition_for_admin_and_dashboard(settings, category):
-    """The admin's filter and stock column and the dashboard's list agree: fewer than
+def test_low_stock_one_definition_for_admin_and_dashboard(settings, category, client):
+    """The admin's stock filter and the dashboard's list agree: fewer than
     LOW_STOCK_THRESHOLD on hand is low, none is out; both are to restock."""
+    from accounts.tests.factories import StaffFactory
     from inventory import selectors
-    from inventory.admin import ProductAdmin
 
     settings.LOW_STOCK_THRESHOLD = 5
     out, low, ok = (ProductFactory(category=category, quantity=q) for q in (0, 4, 5))
     ProductFactory(category=category, quantity=1, is_active=False)  # archived: not listed
 
-    assert [ProductAdmin.stock_level(None, p) for p in (out, low, ok)] == ["out", "low", "ok"]
+    assert [selectors.stock_level(p.quantity) for p in (out, low, ok)] == ["out", "low", "ok"]
+    client.force_login(StaffFactory(role="inventory"))
+    listed = {
+        level: {
+            p.pk
+            for p in client.get(
+                "/admin/inventory/product/", {"stock": level, "is_active__exact": "1"}
+            )
+            .context["cl"]
+            .result_list
+        }
+        for level in ("out", "low")
+    }
+    assert listed == {"out": {out.pk}, "low": {low.pk}}
     assert list(selectors.low_stock_products()) == [out, low]
 
 
@@ -114,6 +128,10 @@ def change_form(product, **changes):
         "movements-INITIAL_FORMS": "0",
         "movements-MIN_NUM_FORMS": "0",
         "movements-MAX_NUM_FORMS": "0",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "0",
         **changes,
     }
 
@@ -127,6 +145,8 @@ def test_admin_quantity_edit_leaves_movement(inventory_manager, product):
     assert (product.quantity, str(product.price)) == (3, "25.00")
     movement = StockMovement.objects.get(product=product)
     assert (movement.change, movement.quantity_after, movement.reason) == (-7, 3, "manual")
+    change = ProductChange.objects.get(product=product)  # the price edit, by its author
+    assert (change.actor, change.changes) == (inventory_manager, {"price": ["19.90", "25.00"]})
     assert movement.actor == inventory_manager
 
 

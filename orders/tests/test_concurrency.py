@@ -155,3 +155,28 @@ def test_spreadsheet_import_while_orders_execute_loses_no_change():
         )
         assert sold == executed_units
         assert any(reason == "import" for _, _, reason in ledger)
+
+
+def test_order_execute_concurrent_different_requests_charge_once():
+    """Six executions of one order, each its own request (no shared key): one charges and
+    executes, the others answer 409 (payment in progress, or no longer pending)."""
+    customer = UserFactory()
+    product = ProductFactory(quantity=10)
+    order = order_make(customer=customer, items=[(product, 3)])
+    token = str(RefreshToken.for_user(customer).access_token)
+
+    def execute():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.post(f"/api/v1/orders/{order.pk}/execute/", {})
+        return response.status_code, response.json().get("code")
+
+    results = run_together([execute] * 6)
+    assert sorted(status for status, _ in results) == [200] + [409] * 5, results
+    assert {code for status, code in results if status == 409} <= {
+        "payment_in_progress",
+        "order_not_pending",
+    }
+    assert Product.objects.get().quantity == 7
+    assert list(Payment.objects.values_list("state", flat=True)) == ["captured"]
+    assert_money_invariant()

@@ -179,6 +179,17 @@ def test_worker_killed_during_execution_then_retried_charges_once(shop, moment):
         assert _charges(order) == 0
     else:
         _wait(lambda: _charges(order) == 1, "the charge")
+    if moment.startswith("inside-charge"):
+        # A charge in progress holds no transaction and no row lock.
+        with psycopg.connect(_pg_dsn()) as other:
+            other.execute("SET lock_timeout = '1s'")
+            other.execute("SELECT 1 FROM orders_order WHERE id = %s FOR UPDATE", [order.pk])
+            other.execute("SELECT 1 FROM inventory_product WHERE id = %s FOR UPDATE", [product.pk])
+            idle = other.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            assert idle == 0
     if blocker:
         _wait(
             lambda: blocker.execute(
