@@ -232,8 +232,9 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
         .order_by()
     }
     days = []
-    day = date_from
-    while day <= date_to:
+    # Counted, not stepped to date_to + 1 day: that would overflow at 9999-12-31 (a 500).
+    for offset in range((date_to - date_from).days + 1):
+        day = date_from + timedelta(days=offset)
         row = rows.get(day, {})
         revenue, cost = row.get("total_revenue", ZERO), row.get("total_cost", ZERO)
         days.append(
@@ -246,7 +247,6 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
                 "profit": revenue - cost,
             }
         )
-        day += timedelta(days=1)
     return days
 
 

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django_countries import countries
 
+from inventory.models import MAX_ID
 from orders import selectors, services
 from orders.models import Order, OrderEvent, OrderLine, Payment
 from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
@@ -186,7 +187,8 @@ class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         """An order number finds that order only, not every email that contains the digits."""
         number = search_term.strip().lstrip("#")
-        if number.isdigit():
+        # ASCII digits only: "²".isdigit() is true, and int("²") a ValueError (a 500).
+        if number.isascii() and number.isdigit() and int(number) <= MAX_ID:
             return queryset.filter(pk=int(number)), False
         return super().get_search_results(request, queryset, search_term)
 
