@@ -90,6 +90,8 @@ def test_screens_inventory_manager(screen, demo):
     assert ui.page.locator("a[href*='/admin/orders/']").count() == 0
     assert ui.page.locator("a[href*='/admin/accounts/']").count() == 0
     visit(ui, "/admin/inventory/importbatch/", "import batches")
+    visit(ui, "/admin/inventory/importjob/", "import jobs")
+    visit(ui, "/admin/inventory/productchange/", "catalog changes")
     visit(ui, "/admin/inventory/product/import/", "import")
     visit(ui, "/admin/inventory/product/export/", "export")
     forbidden(ui, "/admin/orders/order/", "orders refused")
