@@ -1,4 +1,6 @@
 # Production image: Python 3.11 slim, non-root, static files collected at build, gunicorn.
+# The same image runs the Celery processes: `celery -A shop worker`, `celery -A shop beat`
+# (docker-compose.yml).
 # (No Docker engine runs on the development machines: this file is written, not built, there.)
 FROM python:3.11-slim AS base
 
@@ -19,6 +21,9 @@ COPY --chown=shop:shop . .
 # collectstatic needs settings to import: a throwaway key, used for this step only.
 RUN SECRET_KEY=collectstatic-only DEBUG=false STATIC_ROOT=/app/staticfiles \
     python manage.py collectstatic --noinput
+
+# Import jobs' files (MEDIA_ROOT): mount one volume here on every web and worker container.
+RUN mkdir -p /app/media && chown shop:shop /app/media
 
 USER shop
 EXPOSE 8000

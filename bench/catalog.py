@@ -161,7 +161,8 @@ def main() -> int:
         "THROTTLE_ANON_RATE": "1000000/min",
         "THROTTLE_USER_RATE": "1000000/min",
         "THROTTLE_AUTH_RATE": "1000000/min",
-        "CONN_MAX_AGE": "600",
+        # Persistent connections, as production; BENCH_CONN_MAX_AGE=0: one per request.
+        "CONN_MAX_AGE": os.environ.get("BENCH_CONN_MAX_AGE", "600"),
         "LOG_LEVEL": "WARNING",
     }
     python = str(ROOT / ".venv/bin/python")

@@ -11,9 +11,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory import selectors, services
+from inventory.admin_jobs import ImportJobAdmin  # noqa: F401  (registers it)
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, ProductChange, StockMovement
-from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
+from shop.admin import (
+    FieldConstraintErrorsForm,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    RelatedLinksMixin,
+)
 
 # Who moved the stock and for which order: links only for viewers who may open those pages.
 MOVEMENT_LINKS = {
@@ -111,9 +117,19 @@ class ProductChangeInline(RelatedLinksMixin, ReadOnlyInline):
 
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
-    # What fits a 1366-pixel screen beside the filters; the stock level is a filter, the last
-    # change is on each product's page.
-    list_display = ["sku", "name", "category", "price", "cost", "quantity", "is_active"]
+    # What fits a 1366-pixel screen beside the filters (the last change is on each product's
+    # page).
+    list_display = [
+        "sku",
+        "name",
+        "category",
+        "price",
+        "cost",
+        "quantity",
+        "stock_level",
+        "is_active",
+    ]
+    form = FieldConstraintErrorsForm
     list_display_links = ["sku", "name"]
     list_editable = ["price", "quantity", "is_active"]
     list_filter = [StockLevelFilter, "is_active", "category"]
@@ -130,6 +146,13 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
             "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 6em"})
         }
     }
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=FieldConstraintErrorsForm, **kwargs)
+
+    @admin.display(description="stock")
+    def stock_level(self, obj):
+        return selectors.stock_level(obj.quantity)
 
     @admin.display(description="stock movements")
     def movements(self, obj):

@@ -8,12 +8,14 @@ ProductAdmin's bases.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from inventory.jobs import import_job_create
 from inventory.models import ImportBatch
 from inventory.spreadsheets import (
     CONTENT_TYPES,
@@ -114,6 +116,12 @@ class ProductSpreadsheetAdminMixin:
             return self._page(request, "import.html", "Import products", form=form)
         upload = form.cleaned_data["import_file"]
         file_name = upload.name or ""
+        if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
+            # Too large to preview within a request: imported as a job, followed on its page.
+            job = import_job_create(
+                file=upload, file_name=file_name, user=request.user, source=ImportBatch.Source.ADMIN
+            )
+            return HttpResponseRedirect(reverse("admin:inventory_importjob_change", args=[job.pk]))
         try:
             preview = product_import(file=upload, file_name=file_name, dry_run=True)
         except SpreadsheetInvalid as exc:

@@ -169,6 +169,64 @@ class StockMovement(models.Model):
         return f"Movement #{self.pk}: {self.change:+d} ({self.get_reason_display().lower()})"
 
 
+class ImportJob(models.Model):
+    """A product import run as a background job (a file larger than IMPORT_SYNC_MAX_BYTES, or
+    `import_products --background`): its file, its progress and its outcome.
+
+    The file is kept through Django's default storage (the media folder unless configured) and
+    deleted when the job ends. The import itself is all or nothing, as a synchronous one.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    source = models.CharField(max_length=10, choices=ImportBatch.Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="imports/", max_length=255, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    dry_run = models.BooleanField(default=False)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    categories_created = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    # How many times a worker started it: a worker that died mid-job leaves it to be redelivered.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    batch = models.OneToOneField(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="job"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Import job #{self.pk} {self.file_name}".strip()
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+
 class ProductChange(models.Model):
     """The catalog's audit trail: who changed which of a product's fields, from what to what.
 

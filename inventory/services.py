@@ -298,12 +298,13 @@ def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> No
 
 def quantities_locked(ids: Sequence[int]) -> dict[int, int]:
     """{id: quantity} of these products, locked through `products_locked` (in one statement
-    where the database takes that many parameters, so the locks come in primary-key order)."""
+    where the database takes that many parameters, so the locks come in primary-key order).
+    The ids go as one array (`__any_of`, registered by inventory.lookups.AnyOf)."""
     ids = sorted(ids)
     step = connection.features.max_query_params or len(ids) or 1
     found: dict[int, int] = {}
     for start in range(0, len(ids), step):
-        chunk = Product.objects.filter(pk__in=ids[start : start + step])
+        chunk = Product.objects.filter(pk__any_of=ids[start : start + step])
         found.update(products_locked(chunk).values_list("pk", "quantity"))
     return found
 

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from inventory.api.spreadsheet_views import ProductExportView, ProductImportView
+from inventory.api.spreadsheet_views import ImportJobView, ProductExportView, ProductImportView
 
 urlpatterns = [
     path("products/import/", ProductImportView.as_view(), name="product-import"),
     path("products/export/", ProductExportView.as_view(), name="product-export"),
+    path("products/imports/<int:pk>/", ImportJobView.as_view(), name="product-import-job"),
 ]

@@ -1,16 +1,20 @@
 """`products/import/` and `products/export/`: thin doors onto inventory.spreadsheets."""
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import RetrieveAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from inventory.models import ImportBatch
+from inventory.jobs import import_job_create
+from inventory.models import ImportBatch, ImportJob
 from inventory.spreadsheets import (
     CONTENT_TYPES,
     FORMATS,
@@ -60,6 +64,24 @@ class SpreadsheetErrorsSerializer(serializers.Serializer):
     errors = SpreadsheetErrorSerializer(many=True)
 
 
+class ImportJobQueuedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ImportJob.Status.choices)
+    url = serializers.URLField(help_text="The job: GET it for its progress and result")
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    errors = SpreadsheetErrorSerializer(many=True, help_text="Every problem; nothing written")
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "status", "rows_done", "rows_total", "created", "updated",
+            "categories_created", "errors", "created_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
 def _errors(errors: list[dict]) -> Response:
     body = [{"row": e["row"], "field": e["field"], "message": e["message"]} for e in errors]
     return Response({"errors": body}, status=status.HTTP_400_BAD_REQUEST)
@@ -78,6 +100,10 @@ class ProductImportView(APIView):
         request={"multipart/form-data": ProductImportSerializer},
         responses={
             200: ProductImportResultSerializer,
+            202: OpenApiResponse(
+                ImportJobQueuedSerializer,
+                description="A file larger than IMPORT_SYNC_MAX_BYTES: queued as an import job",
+            ),
             400: OpenApiResponse(
                 SpreadsheetErrorsSerializer,
                 description="Nothing written: every invalid row, or why the file is unreadable",
@@ -105,6 +131,20 @@ class ProductImportView(APIView):
                 ]
             )
         upload = serializer.validated_data["file"]
+        if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
+            job = import_job_create(
+                file=upload,
+                file_name=upload.name or "",
+                user=request.user,
+                source=ImportBatch.Source.API,
+                dry_run=serializer.validated_data["dry_run"],
+            )
+            job.refresh_from_db(fields=["status"])  # without a broker it has already run
+            url = reverse("product-import-job", args=[job.pk], request=request)
+            return Response(
+                ImportJobQueuedSerializer({"id": job.pk, "status": job.status, "url": url}).data,
+                status=status.HTTP_202_ACCEPTED,
+            )
         try:
             result = product_import(
                 file=upload,
@@ -116,6 +156,25 @@ class ProductImportView(APIView):
         except SpreadsheetInvalid as exc:
             return _errors(exc.errors)
         return Response(ProductImportResultSerializer(result.as_dict()).data)
+
+
+class ImportJobView(RetrieveAPIView):
+    permission_classes = [IsAuthenticated, CanImportProducts]
+    serializer_class = ImportJobSerializer
+    queryset = ImportJob.objects.all()
+
+    @extend_schema(
+        operation_id="products_import_job",
+        tags=["products"],
+        responses={
+            200: ImportJobSerializer,
+            401: OpenApiResponse(description="Not authenticated"),
+            403: OpenApiResponse(description="Not an inventory manager"),
+            404: OpenApiResponse(description="No such import job"),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class _AnyAccept(BaseContentNegotiation):

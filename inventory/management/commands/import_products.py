@@ -2,11 +2,13 @@ import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from inventory.jobs import import_job_create
 from inventory.models import ImportBatch
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
+from shop.commands import BaseCommand
 
 _STAGES = {"reading": "Reading", "validating": "Checking", "writing": "Writing"}
 
@@ -48,8 +50,13 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="validate and count, write nothing"
         )
         parser.add_argument("--user", help="email of the account the import is recorded under")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="queue the import as a job (run by a Celery worker) and print its id",
+        )
 
-    def handle(self, *args, file, dry_run=False, user=None, **options):
+    def handle(self, *args, file, dry_run=False, user=None, background=False, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
@@ -58,6 +65,9 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(email__iexact=user).first()
             if actor is None:
                 raise CommandError(f"No account with the email {user}")
+        if background:
+            self._queue(path, dry_run=dry_run, user=actor)
+            return
         progress = RowProgress(sys.stderr) if sys.stderr.isatty() else None
         try:
             result = product_import(
@@ -82,6 +92,26 @@ class Command(BaseCommand):
         text = result.summary()
         text += " Dry run: nothing written." if dry_run else f" Import #{result.batch.pk}."
         self.stdout.write(self.style.SUCCESS(text))
+
+    def _queue(self, path: Path, *, dry_run: bool, user) -> None:
+        """Queue the file as an import job: its id on stdout, where to follow it on stderr."""
+        try:
+            with path.open("rb") as opened:
+                job = import_job_create(
+                    file=opened,
+                    file_name=path.name,
+                    user=user,
+                    source=ImportBatch.Source.COMMAND,
+                    dry_run=dry_run,
+                )
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        job.refresh_from_db(fields=["status"])  # without a broker it has already run
+        self.stdout.write(str(job.pk))
+        self.stderr.write(
+            f"Import job #{job.pk} {job.status}: follow it in the admin (Inventory › Import "
+            f"jobs) or at GET /api/v1/products/imports/{job.pk}/."
+        )
 
     def _report(self, errors) -> None:
         for error in errors:

@@ -11,7 +11,7 @@ ROLE = "Inventory managers"  # the group accounts.0002_staff_roles made
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0007_control_characters"),
+        ("inventory", "0008_import_job"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
