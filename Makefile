@@ -39,7 +39,7 @@ manage: install .env
 # A fresh demo: the SQLite database deleted, migrated and seeded again (stop the server first).
 reset-demo: install .env
 	@if [ -n "$$DATABASE_URL" ]; then echo "DATABASE_URL is set: drop and create that database, then make run." >&2; exit 1; fi
-	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm var/test-gateway.sqlite3*
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 

@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils.html import format_html
 
-from accounts.models import User
+from accounts.models import Customer, User
+from orders.models import Order
+from shop.admin import ReadOnlyAdminMixin
+from shop.money import money
 
 
 class ShopUserCreationForm(UserCreationForm):
@@ -38,3 +44,41 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customers, read-only, for order support (Order managers): who they are and what they
+    bought. Never the password hash, nor permissions."""
+
+    list_display = ["email", "full_name", "date_joined", "orders_count", "spent"]
+    search_fields = ["email", "full_name"]
+    search_help_text = "Email or name"
+    list_filter = ["is_active"]
+    fields = ["email", "full_name", "date_joined", "is_active", "orders_count", "spent", "orders"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(is_staff=False)
+            .annotate(
+                order_count=Count("orders"),
+                total_spent=Sum("orders__total", filter=Q(orders__status=Order.Status.EXECUTED)),
+            )
+        )
+
+    @admin.display(description="orders", ordering="order_count")
+    def orders_count(self, obj):
+        return obj.order_count
+
+    @admin.display(description="total spent", ordering="total_spent")
+    def spent(self, obj):
+        return money(obj.total_spent or 0)
+
+    @admin.display(description="their orders")
+    def orders(self, obj):
+        url = reverse("admin:orders_order_changelist") + f"?customer__id__exact={obj.pk}"
+        return format_html('<a href="{}">All orders of this customer</a>', url)

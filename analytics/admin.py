@@ -17,17 +17,15 @@ from django.views.decorators.http import require_POST
 from analytics import charts, selectors, tasks
 from analytics.forms import DateRangeForm
 from analytics.models import SalesDashboard
+from inventory.spreadsheets import escape_formula
 from shop.admin import ReadOnlyAdminMixin
 
 CATEGORY_PRODUCTS_SHOWN = 5
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value):
     """A CSV cell; text that a spreadsheet would run as a formula is escaped with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return escape_formula(value) if isinstance(value, str) else value
 
 
 def _csv_table(table: str, date_from, date_to) -> tuple[list[str], list[list]] | None:
@@ -121,6 +119,7 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 for c in categories
             ],
             "low_stock": data["low_stock"],
+            "low_stock_more": data["low_stock_more"],
             "revenue_chart": charts.line_chart(
                 labels=[d["date"].strftime("%b %d") for d in data["days"]],
                 series=[

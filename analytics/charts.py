@@ -38,20 +38,33 @@ def compact(value) -> str:
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high] (0 always inside)."""
+    """Round, evenly spaced tick values covering [low, high] (0 always inside), ending at the
+    round value nearest above the data: 2,061 gets 0–2,500, not 0–3,000. About `count`
+    intervals (2 fewer to 2 more); the step is 1, 2, 2.5 or 5 times a power of ten and never
+    below 1, so an empty chart reads 0 and 1, not 0.2, 0.4…"""
     low, high = min(low, 0.0), max(high, 0.0)
     if high == low:
         high = low + 1
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    tick = start
-    while tick < high + step * 0.999:
-        ticks.append(round(tick, 10))
-        tick += step
-    return ticks
+    magnitude = 10 ** math.floor(math.log10((high - low) / count))
+    best = None
+    for power in (magnitude / 10, magnitude, magnitude * 10):
+        for m in (1, 2, 2.5, 5):
+            step = m * power
+            if step < 1:
+                continue
+            first, last = math.floor(low / step), math.ceil(high / step)
+            intervals = last - first
+            if not max(1, count - 2) <= intervals <= count + 2:
+                continue
+            # The least white space above and below the data, then the fewest ticks.
+            key = ((last * step - high) + (low - first * step), intervals)
+            if best is None or key < best[0]:
+                best = (key, step, first, last)
+    if best is None:  # a range too small for the count: steps of 1
+        step, first, last = 1, math.floor(low), math.ceil(high)
+    else:
+        _, step, first, last = best
+    return [round(n * step, 10) for n in range(first, last + 1)]
 
 
 def _svg(width: int, height: int, title: str, body: str) -> SafeString:

@@ -232,8 +232,9 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
         .order_by()
     }
     days = []
-    day = date_from
-    while day <= date_to:
+    # Counted, not stepped to date_to + 1 day: that would overflow at 9999-12-31 (a 500).
+    for offset in range((date_to - date_from).days + 1):
+        day = date_from + timedelta(days=offset)
         row = rows.get(day, {})
         revenue, cost = row.get("total_revenue", ZERO), row.get("total_cost", ZERO)
         days.append(
@@ -246,7 +247,6 @@ def sales_per_day(*, date_from: date, date_to: date) -> list[dict]:
                 "profit": revenue - cost,
             }
         )
-        day += timedelta(days=1)
     return days
 
 
@@ -409,5 +409,13 @@ def dashboard(
         "products": product_sales(rows=rows, limit=top_products),
         "product_count": len(rows),
         "categories": category_sales(rows=rows),
-        "low_stock": list(low_stock_products(limit=low_stock_limit)),
+        **_low_stock(low_stock_limit),
     }
+
+
+def _low_stock(limit: int) -> dict:
+    """The first `limit` products to restock, and how many more there are (counted only when
+    the list is cut)."""
+    shown = list(low_stock_products(limit=limit))
+    more = low_stock_products().count() - len(shown) if len(shown) == limit else 0
+    return {"low_stock": shown, "low_stock_more": more}

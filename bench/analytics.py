@@ -200,7 +200,11 @@ class Server:
         for _ in range(100):
             try:
                 if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    self.api, self.admin = api_session(self.base), admin_session(self.base)
+                    try:
+                        self.api, self.admin = api_session(self.base), admin_session(self.base)
+                    except BaseException:
+                        self.__exit__()  # never leave a server behind on the port
+                        raise
                     return self
             except (requests.ConnectionError, requests.Timeout):  # still starting
                 pass

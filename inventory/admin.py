@@ -13,8 +13,13 @@ from django.utils.html import format_html
 from inventory import selectors, services
 from inventory.admin_jobs import ImportJobAdmin  # noqa: F401  (registers it)
 from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
-from inventory.models import Category, Product, StockMovement
-from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
+from inventory.models import Category, Product, ProductChange, StockMovement
+from shop.admin import (
+    FieldConstraintErrorsForm,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    RelatedLinksMixin,
+)
 
 # Who moved the stock and for which order: links only for viewers who may open those pages.
 MOVEMENT_LINKS = {
@@ -98,11 +103,33 @@ class StockMovementInline(RelatedLinksMixin, ReadOnlyInline):
         return f"Order #{obj.order_id}" if obj.order_id is not None else "-"
 
 
+class ProductChangeInline(RelatedLinksMixin, ReadOnlyInline):
+    """The product's catalog edits, read-only (the newest first)."""
+
+    model = ProductChange
+    fields = readonly_fields = ["created_at", "actor", "changes"]
+    related_links = {"actor": MOVEMENT_LINKS["actor"]}
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
 @admin.register(Product)
 class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
-    # What fits a 1366-pixel screen beside the filters; the stock level is a filter, the last
-    # change is on each product's page.
-    list_display = ["sku", "name", "category", "price", "cost", "quantity", "is_active"]
+    # What fits a 1366-pixel screen beside the filters (the last change is on each product's
+    # page).
+    list_display = [
+        "sku",
+        "name",
+        "category",
+        "price",
+        "cost",
+        "quantity",
+        "stock_level",
+        "is_active",
+    ]
+    form = FieldConstraintErrorsForm
     list_display_links = ["sku", "name"]
     list_editable = ["price", "quantity", "is_active"]
     list_filter = [StockLevelFilter, "is_active", "category"]
@@ -111,7 +138,7 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     autocomplete_fields = ["category"]
     fields = ["sku", "name", "category", "price", "cost", "quantity", "is_active", "movements"]
     readonly_fields = ["movements"]
-    inlines = [StockMovementInline]
+    inlines = [StockMovementInline, ProductChangeInline]
     list_per_page = 50
     # Compact money inputs, so the editable list fits beside the filters.
     formfield_overrides = {
@@ -119,6 +146,13 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
             "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "style": "width: 6em"})
         }
     }
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=FieldConstraintErrorsForm, **kwargs)
+
+    @admin.display(description="stock")
+    def stock_level(self, obj):
+        return selectors.stock_level(obj.quantity)
 
     @admin.display(description="stock movements")
     def movements(self, obj):
@@ -144,6 +178,19 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
     @staticmethod
     def delete_service(obj):
         services.product_delete(product=obj)
+
+
+@admin.register(ProductChange)
+class ProductChangeAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The catalog's audit trail, read-only: rows are written by product_update only."""
+
+    list_display = ["created_at", "product", "actor", "changes"]
+    fields = readonly_fields = ["created_at", "product", "actor", "changes"]
+    related_links = {"actor": MOVEMENT_LINKS["actor"]}
+    list_select_related = ["product", "actor"]
+    search_fields = ["product__sku", "product__name"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 @admin.register(StockMovement)

@@ -1,6 +1,7 @@
 """Demo catalog for a new install (`seed_demo`): deterministic, a second or less."""
 
 import random
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -21,7 +22,9 @@ PRODUCTS_PER_ITEM = 10  # 6 categories × 5 items × 10 variants = 300 products
 
 
 @transaction.atomic
-def seed_catalog(stdout) -> None:
+def seed_catalog(stdout, *, received_at: datetime | None = None) -> None:
+    """300 products in 6 categories and their opening stock, received (products, categories
+    and the stock movements dated) at `received_at`, before any sale of the demo."""
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     categories = Category.objects.bulk_create(Category(name=name) for name in CATALOG)
     products = []
@@ -42,5 +45,9 @@ def seed_catalog(stdout) -> None:
     products = Product.objects.bulk_create(products)
     # Initial stock through the ledger, as one manual movement per product (some sold out).
     stock = {p.pk: rng.choice([0, *range(1, 8), *range(10, 200, 7)]) for p in products}
-    stock_adjust(changes=stock, reason=StockMovement.Reason.MANUAL, note="demo stock")
+    stock_adjust(changes=stock, reason=StockMovement.Reason.MANUAL, note="opening stock")
+    if received_at is not None:
+        Category.objects.update(created_at=received_at)
+        Product.objects.update(created_at=received_at, updated_at=received_at)
+        StockMovement.objects.filter(product__in=products).update(created_at=received_at)
     stdout.write(f"Demo catalog: {len(categories)} categories, {len(products)} products.")

@@ -225,3 +225,29 @@ class ImportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class ProductChange(models.Model):
+    """The catalog's audit trail: who changed which of a product's fields, from what to what.
+
+    Written by inventory.services.product_update in the transaction of the change (stock has
+    its own ledger, StockMovement; a spreadsheet import its ImportBatch).
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="product_changes",
+    )
+    # {"field": [old, new]} with the values as text (a category by id).
+    changes = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.product_id}: {', '.join(self.changes)}"

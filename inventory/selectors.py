@@ -89,6 +89,39 @@ def category_with_counts(
     return categories
 
 
+# --- The catalog's hot paths: queries compiled once per worker --------------------------------
+
+_COMPILED: dict = {}
+COMPILED_MEMO_SIZE = 512
+
+
+def compiled_once(key, build: Callable[[], T]) -> T:
+    """`build()`'s result for `key`, built once per worker process and kept: the catalog's
+    filtered querysets (SQL conditions, never rows) and compiled queries (ProductPages,
+    ProductRowById), which cost more CPU to build than the database spends running them.
+    `key` must hold everything the result depends on (who asks, the filters, the ordering).
+    Bounded: past COMPILED_MEMO_SIZE keys the memo starts again, so odd parameters cannot
+    grow it without limit. Whatever `build` raises (a 400 for bad filters) is not kept."""
+    found = _COMPILED.get(key)
+    if found is None:
+        found = build()
+        if len(_COMPILED) >= COMPILED_MEMO_SIZE:
+            _COMPILED.clear()
+        _COMPILED[key] = found
+    return found
+
+
+def product_row(*, pk: int, user) -> dict | None:
+    """The API row of product `pk` as `user` may see it (staff: with cost and archived
+    products), or None; through a ProductRowById compiled once per worker."""
+    with_cost = user_is_staff(user)
+    row_by_id = compiled_once(
+        ("detail", with_cost),
+        lambda: ProductRowById(product_queryset(user=user), with_cost=with_cost),
+    )
+    return row_by_id(pk)
+
+
 class ProductPages:
     """The API rows of a filtered and ordered product list, page by page: `pages[start:stop]`.
 

@@ -1,8 +1,9 @@
 """Catalog and stock writes.
 
-Stock rule: a product's `quantity` changes only through `stock_adjust` (or the helpers built on
-it), which locks the rows it touches in primary-key order, changes them and writes one
-StockMovement per change in the same transaction.
+Stock rule: a product's `quantity` has two writers, `stock_adjust` (and product_set_quantity,
+built on it) and `stock_set_bulk` (the bulk path of an import). Both lock the rows they touch
+through `products_locked` (primary-key order), change them and write one StockMovement per
+change in the same transaction. Catalog edits through `product_update` write a ProductChange.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,7 +16,7 @@ from django.db.models import F, ProtectedError, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from inventory.models import Category, ImportBatch, Product, StockMovement
+from inventory.models import Category, ImportBatch, Product, ProductChange, StockMovement
 from inventory.selectors import catalog_changed
 from shop.errors import DomainError
 
@@ -106,7 +107,7 @@ def product_set_quantity(*, product: Product, quantity: int, actor, note: str = 
 
 
 # --- Catalog writes -------------------------------------------------------------------------
-# Appended below the stock ledger: the functions above are the only writers of `quantity`.
+# None of these writes `quantity` itself: a stock change goes through stock_adjust above.
 
 PRODUCT_FIELDS = ("sku", "name", "category", "price", "cost", "is_active")
 
@@ -233,17 +234,28 @@ def product_create(
 def product_update(*, product: Product, data: Mapping[str, Any], actor) -> Product:
     """Change a product's fields; a new `quantity` goes through product_set_quantity.
 
-    `data` holds any of sku, name, category, price, cost, is_active, quantity. Raises
-    ValidationError like product_create. Only the given columns are written.
+    `data` holds any of sku, name, category, price, cost, is_active, quantity. Locks the
+    product row, and records the fields whose value changed (from the locked row's values) as
+    one ProductChange by `actor`, in the same transaction. Raises ValidationError like
+    product_create, and then nothing is written. Only the given columns are written.
     """
     unknown = set(data) - {*PRODUCT_FIELDS, "quantity"}
     if unknown:
         raise ValueError(f"Unknown product fields: {sorted(unknown)}")
     fields = [f for f in PRODUCT_FIELDS if f in data]
     if fields:
+        columns = [Product._meta.get_field(f).attname for f in fields]  # category -> category_id
+        before = Product.objects.select_for_update().values(*columns).get(pk=product.pk)
         for field in fields:
             setattr(product, field, data[field])
         _product_save(product, update_fields=[*fields, "updated_at"])
+        changes = {
+            field: [str(before[column]), str(getattr(product, column))]
+            for field, column in zip(fields, columns, strict=True)
+            if before[column] != getattr(product, column)
+        }
+        if changes:
+            ProductChange.objects.create(product=product, actor=actor, changes=changes)
     if "quantity" in data:
         if data["quantity"] < 0:
             raise ValidationError({"quantity": ["Quantity cannot be negative."]})
@@ -286,12 +298,13 @@ def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> No
 
 def quantities_locked(ids: Sequence[int]) -> dict[int, int]:
     """{id: quantity} of these products, locked through `products_locked` (in one statement
-    where the database takes that many parameters, so the locks come in primary-key order)."""
+    where the database takes that many parameters, so the locks come in primary-key order).
+    The ids go as one array (`__any_of`, registered by inventory.lookups.AnyOf)."""
     ids = sorted(ids)
     step = connection.features.max_query_params or len(ids) or 1
     found: dict[int, int] = {}
     for start in range(0, len(ids), step):
-        chunk = Product.objects.filter(pk__in=ids[start : start + step])
+        chunk = Product.objects.filter(pk__any_of=ids[start : start + step])
         found.update(products_locked(chunk).values_list("pk", "quantity"))
     return found
 

@@ -1,7 +1,10 @@
 """Admin building blocks shared by the apps."""
 
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
+from django.db.models import Q
+from django.db.models.constants import LOOKUP_SEP
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -84,3 +87,38 @@ class RelatedLinksMixin:
 
     def get_readonly_fields(self, request, obj=None):
         return self._with_related_links(request, super().get_readonly_fields(request, obj))
+
+
+class FieldConstraintErrorsForm(forms.ModelForm):
+    """A model form that shows a check constraint's error beside the one field it is about
+    (a negative price beside the price), not only above the form."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if NON_FIELD_ERRORS not in self._errors:
+            return
+        by_message = {}
+        for constraint in self._meta.model._meta.constraints:
+            field = _only_field(constraint)
+            if field and field in self.fields:
+                by_message[str(constraint.get_violation_error_message())] = field
+        kept = []
+        for error in self._errors.pop(NON_FIELD_ERRORS).as_data():
+            messages = [str(m) for m in error.messages]
+            if len(messages) == 1 and messages[0] in by_message:
+                self.add_error(by_message[messages[0]], error)
+            else:
+                kept.append(error)
+        if kept:
+            self.add_error(None, kept)
+
+
+def _only_field(constraint) -> str | None:
+    """The single field a CheckConstraint's condition reads (`price__gt=0` -> price)."""
+    condition = getattr(constraint, "condition", None)
+    if not isinstance(condition, Q) or len(condition.children) != 1:
+        return None
+    child = condition.children[0]
+    if not isinstance(child, tuple):
+        return None
+    return child[0].split(LOOKUP_SEP)[0]

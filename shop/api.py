@@ -32,7 +32,7 @@ def not_found(request, *args, **kwargs):
             response = HttpResponsePermanentRedirect(target)
             response.status_code = 308
             return response
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
 
 
-urlpatterns.append(re_path(r"^.*$", not_found))
+urlpatterns.append(re_path(r"^[\s\S]*$", not_found))  # not `.`: a newline too

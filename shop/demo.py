@@ -4,11 +4,15 @@ The project wires the apps together, so the demo that spans them lives here: acc
 catalog, customers and orders (through the real services), then the analytics summary.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from accounts.demo import DEMO_PASSWORD, seed_users
 from accounts.models import User
 from analytics.demo import seed_analytics
 from inventory.demo import seed_catalog
-from orders.demo import DEMO_CUSTOMERS, seed_orders
+from orders.demo import DEMO_CUSTOMERS, HISTORY_DAYS, seed_orders
 
 
 def seed_customers(stdout) -> list[User]:
@@ -24,8 +28,13 @@ def seed_customers(stdout) -> list[User]:
 
 
 def seed(stdout) -> None:
-    """Fill an empty database (the caller holds the transaction)."""
+    """Fill an empty database (the caller holds the transaction). The shop opened a few days
+    before the orders' history: accounts joined and the opening stock was received then."""
+    opened = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
+    opened -= timedelta(days=HISTORY_DAYS + 3)
     seed_users(stdout)
-    seed_catalog(stdout)
-    seed_orders(stdout, customers=seed_customers(stdout))
+    seed_catalog(stdout, received_at=opened)
+    customers = seed_customers(stdout)
+    User.objects.update(date_joined=opened)
+    seed_orders(stdout, customers=customers)
     seed_analytics(stdout)

@@ -1,17 +1,19 @@
 """GET /healthz: 200 when every configured part answers within HEALTH_TIMEOUT seconds, else 503.
 
-Always the database (in the request's thread, bounded by its connect timeout); the cache when
+Always the database (in a thread and connection of its own, so even a server that accepts the
+connection and then says nothing costs at most HEALTH_TIMEOUT); the cache when
 it is shared (CACHE_URL other than per-process memory); the broker when jobs run on workers
 (CELERY_BROKER_URL). Those two run in threads, so a part that hangs costs at most
 HEALTH_TIMEOUT and is reported as "error".
 """
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -20,14 +22,35 @@ HEALTH_TIMEOUT = 2.0  # seconds, per part (API.md)
 _LOCAL_CACHES = ("locmem", "dummy")
 
 
+# At most one database check in flight per process: while the database hangs, further
+# checks answer "error" at once instead of piling up threads and connections.
+_database_check = threading.Lock()
+
+
 def _check_database() -> str:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+    """ "ok" when the database answers `SELECT 1` within HEALTH_TIMEOUT, else "error".
+
+    The query runs in its own thread and connection; a hung one is left to finish or fail on
+    its own (its connection is closed then), the answer does not wait for it."""
+    if not _database_check.acquire(blocking=False):
         return "error"
-    return "ok"
+    result = {}
+
+    def check():
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT 1")
+                result["ok"] = cursor.fetchone() == (1,)
+        except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+            result["ok"] = False
+        finally:
+            connections.close_all()
+            _database_check.release()
+
+    thread = threading.Thread(target=check, name="healthz-database", daemon=True)
+    thread.start()
+    thread.join(HEALTH_TIMEOUT)
+    return "ok" if result.get("ok") else "error"
 
 
 def _check_cache():

@@ -7,10 +7,13 @@ operation declares without one, and those every operation may give (400 for bad 
 404, 413, 415, 429, 500, 503), each only where it can really happen.
 """
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
+
+from shop.validators import CONTROL_CHARACTERS
 
 ERROR = {
     "type": "object",
@@ -91,6 +94,10 @@ class ShopAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema and any(_refuses_control_characters(v) for v in field.validators):
+            # drf-spectacular would copy the validator's regex as the pattern a value must
+            # match, ignoring `inverse_match`: say what is allowed instead.
+            schema["pattern"] = SINGLE_LINE
         if direction == "request" and schema and isinstance(field, serializers.ListSerializer):
             # `many=True` with allow_empty / min_length / max_length: DRF checks them, say so.
             if not field.allow_empty or field.min_length:
@@ -108,6 +115,14 @@ class ShopAutoSchema(AutoSchema):
             return False
         default = self._get_serializer() if hasattr(self.view, "get_serializer") else None
         return kind(request) is not kind(default)
+
+
+def _refuses_control_characters(validator) -> bool:
+    return (
+        isinstance(validator, RegexValidator)
+        and validator.inverse_match
+        and validator.regex.pattern == CONTROL_CHARACTERS
+    )
 
 
 def domain_error(name: str, code: str, **fields) -> serializers.Serializer:

@@ -171,7 +171,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSONParser after a size (413) and nesting (400) check: shop/parsers.py
+    "DEFAULT_PARSER_CLASSES": ["shop.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "shop.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -333,3 +334,15 @@ AXES_VERBOSE = False
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # The embedded default (development): counts per process. Production sets CACHE_URL.
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+
+# Database time limits: a database that is unreachable or too slow is an answer (503
+# `service_unavailable`), not a hung worker. Seconds; 0 turns the statement limit off (for a
+# long one-off job, e.g. a migration that builds a big index).
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=30)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _options = _database.setdefault("OPTIONS", {})
+        _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+        _pg = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+        _options["options"] = f"{_options.get('options', '')} {_pg}".strip()

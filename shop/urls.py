@@ -15,4 +15,8 @@ urlpatterns = [
     path("api/v1/", include("shop.api")),
 ]
 
+# JSON errors under /api/, the project's or Django's pages elsewhere (shop/views.py).
+handler400 = "shop.views.bad_request"
 handler403 = "shop.views.permission_denied"
+handler404 = "shop.views.not_found"
+handler500 = "shop.views.server_error"

@@ -110,7 +110,8 @@ class Validator:
             ]
             assert not result.errors, f"{label}: request: {causes!r}"
         result = self.api.unmarshal_response(request, _OpenAPIResponse(response))
-        assert not result.errors, f"{label}: answer: {result.errors!r}"
+        causes = [(e, getattr(e.__cause__, "schema_errors", e.__cause__)) for e in result.errors]
+        assert not result.errors, f"{label}: answer: {causes!r}"
         self.seen.append((response.request.method, response.request.url.path, response.status_code))
 
 

@@ -16,20 +16,6 @@ from inventory.models import Category, Product
 
 PRODUCT_FILTER_BACKENDS = [DjangoFilterBackend, SingleLineSearchFilter, StableOrderingFilter]
 
-# ProductListMixin's memos, per worker process: the filtered querysets by view and `count_key`,
-# and the compiled page queries (selectors.ProductPages) by view, `count_key`, ordering and cost.
-_MATCHING: dict = {}
-_PAGES: dict = {}
-# ProductViewSet's compiled product-by-id query (selectors.ProductRowById), staff or not.
-_DETAIL: dict = {}
-MATCHING_MEMO_SIZE = 512
-
-
-def _remember(memo: dict, key, value) -> None:
-    if len(memo) >= MATCHING_MEMO_SIZE:
-        memo.clear()  # bounded: odd parameters cannot grow it without limit
-    memo[key] = value
-
 
 class ProductListMixin:
     """Filters, search, ordering and the fast paginated list shared by products/ and
@@ -49,11 +35,9 @@ class ProductListMixin:
         than the page's query itself. Invalid parameters raise (400) and are never kept.
         `queryset` must be the view's get_queryset(), which count_key already assumes.
         """
-        key = (type(self), self.count_key)
-        matching = _MATCHING.get(key)
-        if matching is None:
-            matching = self._matching_queryset(queryset)
-            _remember(_MATCHING, key, matching)
+        matching = selectors.compiled_once(
+            ("matching", type(self), self.count_key), lambda: self._matching_queryset(queryset)
+        )
         return StableOrderingFilter().filter_queryset(self.request, matching, self)
 
     def _matching_queryset(self, queryset):
@@ -84,13 +68,12 @@ class ProductListMixin:
         """
         with_cost = selectors.user_is_staff(self.request.user)
         ordering = self.request.query_params.get(StableOrderingFilter.ordering_param)
-        key = (type(self), self.count_key, ordering, with_cost)
-        pages = _PAGES.get(key)
-        if pages is None:
-            products = self.product_filter_queryset(self.get_queryset())
-            pages = selectors.ProductPages(products, with_cost=with_cost)
-            _remember(_PAGES, key, pages)
-        return pages
+        return selectors.compiled_once(
+            ("pages", type(self), self.count_key, ordering, with_cost),
+            lambda: selectors.ProductPages(
+                self.product_filter_queryset(self.get_queryset()), with_cost=with_cost
+            ),
+        )
 
 
 PRODUCT_LIST_DESCRIPTION = (
@@ -138,12 +121,7 @@ class ProductViewSet(ProductListMixin, viewsets.ModelViewSet):
 
     def _product_data(self, pk) -> dict:
         """The product as the list shows it (same columns, same shape), or 404."""
-        with_cost = selectors.user_is_staff(self.request.user)
-        product_row = _DETAIL.get(with_cost)
-        if product_row is None:
-            product_row = selectors.ProductRowById(self.get_queryset(), with_cost=with_cost)
-            _DETAIL[with_cost] = product_row
-        row = product_row(int(pk))
+        row = selectors.product_row(pk=int(pk), user=self.request.user)
         if row is None:
             raise NotFound()
         return row

@@ -73,7 +73,13 @@ def read_rows(
     if detect_format(file, file_name) == "xlsx":
         rows, total = _xlsx_rows(file)
     else:
-        rows, total = _csv_rows(file), _count_lines(file)
+        total = _count_lines(file)
+        if total > MAX_ROWS:
+            raise file_error(
+                f"The file has {total:,} lines: more than a spreadsheet holds ({MAX_ROWS:,} "
+                "rows). The file was not read."
+            )
+        rows = _csv_rows(file)
     return _reporting(rows, total, progress)
 
 
@@ -186,6 +192,13 @@ def _first_sheet(zf: zipfile.ZipFile) -> tuple[str, str | None]:
     return relationships[sheet.get(_REL_ID)][1], shared
 
 
+def _beyond_limits() -> str:
+    return (
+        "The sheet refers to a cell beyond the last row or column a spreadsheet holds "
+        f"({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns). The file was not read."
+    )
+
+
 def _too_large(rows: int, columns: int) -> str | None:
     if rows > MAX_ROWS or columns > MAX_COLUMNS:
         return (
@@ -210,6 +223,9 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
     budget = 10 * settings.IMPORT_MAX_FILE_SIZE  # uncompressed XML, at most
     try:
         with zipfile.ZipFile(file) as zf:
+            names = zf.namelist()
+            if len(set(names)) != len(names):  # two readers could then read different parts
+                raise Unreadable(_NOT_XLSX)
             sheet, shared = _first_sheet(zf)
             for part in (sheet, shared):
                 if part and part in zf.namelist() and zf.getinfo(part).file_size > budget:
@@ -225,7 +241,7 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
                         if claimed:
                             _check_dimension(claimed[1].decode("ascii", "replace"))
                     if _HUGE_REFERENCE.search(window):
-                        raise file_error(_too_large(MAX_ROWS + 1, MAX_COLUMNS + 1))
+                        raise file_error(_beyond_limits())
                     for column, row in _REFERENCE.findall(window):
                         letters.add(column)
                         numbers.add(row)
@@ -247,7 +263,7 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
 def _check_dimension(reference: str) -> None:
     area = _AREA.match(reference.strip())
     if area is None:
-        raise file_error(_too_large(MAX_ROWS + 1, MAX_COLUMNS + 1))
+        raise file_error(_beyond_limits())
     rows = max(int(area[2] or 0), int(area[4] or 0))
     columns = max(_column_number(area[1] or ""), _column_number(area[3] or ""))
     problem = _too_large(rows, columns)

@@ -16,10 +16,12 @@ from typing import Any
 from inventory.models import Category, Product
 from inventory.spreadsheets.common import COLUMNS, SpreadsheetInvalid, error, unescape_formula
 from inventory.spreadsheets.read import Unreadable, unreadable_error
+from shop.validators import CONTROL_CHARACTERS
 
-# API.md: single-line text refuses U+0000–U+001F (tab and newlines included) and U+007F.
-# The same class as shop.validators.no_control_characters, applied here to whole rows at once.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# API.md: single-line text refuses U+0000–U+001F (tab and newlines included) and U+007F: the
+# rule of shop.validators, applied here to each text cell (the import writes by COPY, not
+# through the model's validators).
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 _CONTROL_MESSAGE = "control characters (U+0000–U+001F, U+007F) are not allowed"
 _MAX_LENGTH = {
     "sku": Product._meta.get_field("sku").max_length,

@@ -132,7 +132,7 @@ def _existing_products(skus: list[str], *, lock: bool) -> dict[str, tuple]:
     """{sku: (id, name, category_id, price, cost, quantity)}; locked when `lock`."""
     found = {}
     for chunk in _chunks(skus, connection.features.max_query_params):
-        products = Product.objects.filter(sku__in=chunk)
+        products = Product.objects.filter(sku__any_of=chunk)  # inventory.lookups
         if lock:
             products = products_locked(products)
         found.update(
@@ -148,7 +148,7 @@ def _name_owners(names: list[str]) -> dict[str, str]:
     """{name: sku} of the catalog's products with these names."""
     owners = {}
     for chunk in _chunks(names, connection.features.max_query_params):
-        owners.update(Product.objects.filter(name__in=chunk).values_list("name", "sku"))
+        owners.update(Product.objects.filter(name__any_of=chunk).values_list("name", "sku"))
     return owners
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from inventory.models import Category, Product, StockMovement
+from inventory.models import Category, Product, ProductChange, StockMovement
 from inventory.services import product_set_quantity
 from inventory.tests.factories import ProductFactory
 
@@ -19,6 +19,7 @@ PAGES = [
     "/admin/inventory/product/?stock=in&is_active__exact=1&q=atl",
     "/admin/inventory/stockmovement/",
     "/admin/inventory/stockmovement/?reason__exact=manual",
+    "/admin/inventory/productchange/",
 ]
 
 
@@ -127,6 +128,10 @@ def change_form(product, **changes):
         "movements-INITIAL_FORMS": "0",
         "movements-MIN_NUM_FORMS": "0",
         "movements-MAX_NUM_FORMS": "0",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "0",
         **changes,
     }
 
@@ -140,6 +145,8 @@ def test_admin_quantity_edit_leaves_movement(inventory_manager, product):
     assert (product.quantity, str(product.price)) == (3, "25.00")
     movement = StockMovement.objects.get(product=product)
     assert (movement.change, movement.quantity_after, movement.reason) == (-7, 3, "manual")
+    change = ProductChange.objects.get(product=product)  # the price edit, by its author
+    assert (change.actor, change.changes) == (inventory_manager, {"price": ["19.90", "25.00"]})
     assert movement.actor == inventory_manager
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from inventory import services
-from inventory.models import Category, Product, StockMovement
-from inventory.tests.factories import ProductFactory
+from inventory.models import Category, Product, ProductChange, StockMovement
+from inventory.tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +82,23 @@ def test_product_update_stale_quantity_never_written(inventory_manager, product)
     assert Product.objects.get(pk=product.pk).quantity == 3
 
 
+def test_product_update_records_who_changed_what(inventory_manager, product):
+    other, old_category = CategoryFactory(), product.category_id
+    services.product_update(
+        product=product,
+        data={"price": Decimal("21.50"), "name": product.name, "category": other},
+        actor=inventory_manager,
+    )
+    services.product_update(product=product, data={"cost": product.cost}, actor=None)
+
+    change = ProductChange.objects.get()  # the second edit changed nothing: no row
+    assert (change.product, change.actor) == (product, inventory_manager)
+    assert change.changes == {
+        "price": ["19.90", "21.50"],
+        "category": [str(old_category), str(other.pk)],
+    }
+
+
 def test_product_update_invalid_changes_nothing(inventory_manager, product):
     with pytest.raises(ValidationError):
         services.product_update(
@@ -90,6 +107,7 @@ def test_product_update_invalid_changes_nothing(inventory_manager, product):
     product.refresh_from_db()
     assert (product.price, product.quantity) == (Decimal("19.90"), 10)
     assert not StockMovement.objects.exists()
+    assert not ProductChange.objects.exists()
 
 
 def test_product_and_category_delete_of_sold_product_refused_changes_nothing(product, sold):

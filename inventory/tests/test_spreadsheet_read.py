@@ -99,7 +99,10 @@ def test_xlsx_too_large_is_a_400_from_the_api(client_for, inventory_manager):
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["field"] == "file"
-    assert "more than a spreadsheet holds (1,048,576 rows, 16,384 columns)" in error["message"]
+    assert error["message"] == (
+        "The sheet refers to a cell beyond the last row or column a spreadsheet holds "
+        "(1,048,576 rows, 16,384 columns). The file was not read."
+    )
 
 
 def test_xlsx_within_limits_sparse_rows_keep_their_numbers(client_for, inventory_manager):
@@ -141,3 +144,33 @@ def test_xlsx_starting_away_from_a1_keeps_rows_and_columns(first_row, first_colu
         product_import(file=buffer, file_name="p.xlsx")
     [error] = caught.value.errors
     assert error["row"] == 1 and error["message"].startswith(message)
+
+
+def test_xlsx_with_two_parts_of_the_same_name_is_refused(db):
+    """zipfile reads the last of two same-named parts; another reader might read the first."""
+    import warnings
+
+    buffer = io.BytesIO(workbook(header_row()))
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "a") as book:
+        warnings.simplefilter("ignore")  # "Duplicate name"
+        book.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    buffer.seek(0)
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=buffer, file_name="p.xlsx")
+    assert caught.value.errors == [
+        {"row": None, "field": "file", "message": "The file is not a valid XLSX workbook."}
+    ]
+
+
+def test_csv_of_more_lines_than_a_spreadsheet_holds_is_refused_unread(db, monkeypatch):
+    monkeypatch.setattr("inventory.spreadsheets.read.MAX_ROWS", 3)
+    lines = [b"sku,name,category,price,cost,quantity\n"] + [
+        b"A%d,B%d,C,1,0,1\n" % (i, i) for i in range(3)
+    ]
+    content = b"".join(lines)
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=io.BytesIO(content), file_name="p.csv")
+    [error] = caught.value.errors
+    assert error["field"] == "file" and "The file was not read." in error["message"]
+    assert error["message"].startswith("The file has 4 lines: more than a spreadsheet holds (3 ")
+    assert product_import(file=io.BytesIO(b"".join(lines[:3])), file_name="p.csv").created == 2

@@ -51,7 +51,7 @@ def test_order_admin_cancel_action(admin_client_for, order_manager):
     services.order_execute(order=executed, actor=None)
     response = admin_client_for(order_manager).post(
         CHANGELIST,
-        {"action": "cancel_pending", "_selected_action": [pending.pk, executed.pk]},
+        {"action": "cancel_pending", "_selected_action": [pending.pk, executed.pk], "post": "yes"},
         follow=True,
     )
     assert response.status_code == 200
@@ -75,7 +75,11 @@ def test_order_admin_refund_and_restock_action(admin_client_for, order_manager):
     pending = order_make(items=[(product, 1)])
     response = admin_client_for(order_manager).post(
         CHANGELIST,
-        {"action": "refund_and_restock", "_selected_action": [executed.pk, pending.pk]},
+        {
+            "action": "refund_and_restock",
+            "_selected_action": [executed.pk, pending.pk],
+            "post": "yes",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -95,7 +99,9 @@ def test_order_admin_forbidden_for_other_roles(admin_client_for, request, role):
     client = admin_client_for(request.getfixturevalue(role))
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(f"{CHANGELIST}{order.pk}/change/").status_code == 403
-    response = client.post(CHANGELIST, {"action": "cancel_pending", "_selected_action": [order.pk]})
+    response = client.post(
+        CHANGELIST, {"action": "cancel_pending", "_selected_action": [order.pk], "post": "yes"}
+    )
     assert response.status_code == 403
     assert Order.objects.get().status == "pending"
 

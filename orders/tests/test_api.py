@@ -340,8 +340,12 @@ def test_order_idempotency_key_invalid_is_400(client_for, customer, key):
 
 def test_order_idempotency_key_of_255_chars_is_accepted(client_for, customer):
     payload = {"shipping_country": "FR", "items": [{"product": ProductFactory().pk, "quantity": 1}]}
-    response = client_for(customer).post(URL, payload, HTTP_IDEMPOTENCY_KEY="x" * 255)
+    client = client_for(customer)
+    response = client.post(URL, payload, HTTP_IDEMPOTENCY_KEY="x" * 255)
     assert response.status_code == 201
+    replay = client.post(URL, payload, HTTP_IDEMPOTENCY_KEY="x" * 255)
+    assert (replay.status_code, replay.json()) == (201, response.json())  # the key was kept
+    assert Order.objects.count() == 1
 
 
 def test_order_create_validation_error_does_not_burn_the_key(client_for, customer):
@@ -349,8 +353,11 @@ def test_order_create_validation_error_does_not_burn_the_key(client_for, custome
     client = client_for(customer)
     bad = {"shipping_country": "FR", "items": [{"product": product.pk, "quantity": 2}]}
     assert client.post(URL, bad, HTTP_IDEMPOTENCY_KEY="k").status_code == 400
+    assert not Order.objects.exists()
     good = {"shipping_country": "FR", "items": [{"product": product.pk, "quantity": 1}]}
-    assert client.post(URL, good, HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    response = client.post(URL, good, HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 201
+    assert list(Order.objects.values_list("pk", flat=True)) == [response.json()["id"]]
 
 
 def test_order_execute_idempotent_replay_executes_once(client_for, customer):

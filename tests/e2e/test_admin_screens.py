@@ -113,8 +113,8 @@ def test_screens_order_manager(screen, demo):
     visit(ui, f"/admin/orders/order/{pending.pk}/cancel/", "cancel confirmation")
     visit(ui, "/admin/orders/payment/", "payment attempts")
     visit(ui, f"/admin/orders/payment/{Payment.objects.first().pk}/change/", "payment attempt")
-    visit(ui, "/admin/orders/customer/", "customers")
-    visit(ui, f"/admin/orders/customer/{executed.customer_id}/change/", "customer")
+    visit(ui, "/admin/accounts/customer/", "customers")
+    visit(ui, f"/admin/accounts/customer/{executed.customer_id}/change/", "customer")
     assert "pbkdf2" not in ui.page.content() and "md5" not in ui.page.content()
     forbidden(ui, "/admin/inventory/product/", "products refused")
 

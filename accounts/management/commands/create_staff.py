@@ -2,10 +2,11 @@ import getpass
 import os
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.roles import ROLE_GROUPS
 from accounts.services import staff_create_or_update
+from shop.commands import BaseCommand
 
 
 class Command(BaseCommand):

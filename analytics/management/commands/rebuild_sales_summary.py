@@ -1,6 +1,5 @@
-from django.core.management.base import BaseCommand
-
 from analytics.services import sales_summary_rebuild
+from shop.commands import BaseCommand
 
 
 class Command(BaseCommand):

@@ -1,9 +1,10 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from inventory.models import Product
 from inventory.spreadsheets import FORMATS, product_export
+from shop.commands import BaseCommand
 
 
 class Command(BaseCommand):

@@ -2,12 +2,13 @@ import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from inventory.jobs import import_job_create
 from inventory.models import ImportBatch
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
+from shop.commands import BaseCommand
 
 _STAGES = {"reading": "Reading", "validating": "Checking", "writing": "Writing"}
 

@@ -1,6 +1,5 @@
-from django.core.management.base import BaseCommand
-
 from orders.services import idempotency_keys_purge
+from shop.commands import BaseCommand
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from shop.commands import BaseCommand
 from shop.demo import seed
 
 
