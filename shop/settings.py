@@ -219,8 +219,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # scale: an import job's status beside the order's and the payment's
     "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "orders.models.Order.Status",  # the name clients have used all along
         "ImportJobStatusEnum": "inventory.models.ImportJob.Status",
-        "OrderStatusEnum": "orders.models.Order.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -357,7 +357,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     created = create(client=me, body=order_body(shelf["hammer"], 2), idempotency_key="k-1")
     assert created.status_code == 201 and isinstance(created.parsed, m.Order)
     order = created.parsed
-    assert order.status == m.OrderStatusEnum.PENDING and order.total == "25.00"
+    assert order.status == m.StatusEnum.PENDING and order.total == "25.00"
     assert order.executed_at is None
     replayed = create(client=me, body=order_body(shelf["hammer"], 2), idempotency_key="k-1")
     assert replayed.status_code == 201 and replayed.parsed.id == order.id
@@ -369,7 +369,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
 
     executed = execute(order.id, client=me, body=m.OrderExecuteRequest(), idempotency_key="x-1")
     assert executed.status_code == 200
-    assert executed.parsed.status == m.OrderStatusEnum.EXECUTED and executed.parsed.executed_at
+    assert executed.parsed.status == m.StatusEnum.EXECUTED and executed.parsed.executed_at
     again = execute(order.id, client=me, body=m.OrderExecuteRequest())
     assert again.status_code == 409 and isinstance(again.parsed, m.OrderNotPending)
     read = api.call("orders.orders_retrieve").sync_detailed(order.id, client=me)
@@ -402,7 +402,7 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     assert unavailable.status_code == 503 and isinstance(unavailable.parsed, m.PaymentUnavailable)
     assert unavailable.parsed.code.value == "payment_unavailable"
     cancelled = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
-    assert cancelled.parsed.status == m.OrderStatusEnum.CANCELLED
+    assert cancelled.parsed.status == m.StatusEnum.CANCELLED
     not_pending = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
     assert not_pending.status_code == 409 and isinstance(not_pending.parsed, m.OrderNotPending)
 
