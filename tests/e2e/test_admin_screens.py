@@ -35,6 +35,11 @@ def screen(request, browser, live_server, screens_dir):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.screens = Screens(page, screens_dir)
+    violations = []  # what the Content-Security-Policy blocked, as conftest's `page` checks
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message),
+    )
     yield AdminUI(page, live_server.url, page.screens)
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -43,6 +48,7 @@ def screen(request, browser, live_server, screens_dir):
         except Exception:  # noqa: BLE001, S110 - the page may already be gone
             pass
     context.close()
+    assert [m.text for m in violations] == [], "blocked by the Content-Security-Policy"
 
 
 def visit(ui, path: str, step: str, *, status: int = 200) -> None:
