@@ -8,8 +8,8 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.db import OperationalError
 from django.test import Client
 
+from accounts.api.views import MeView
 from accounts.tests.factories import StaffFactory, UserFactory
-from inventory import selectors
 from shop.parsers import json_depth
 
 pytestmark = pytest.mark.django_db
@@ -122,13 +122,15 @@ def test_form_body_over_the_limit_is_json_413(settings, client_for):
     assert_json_error(response, 413, "request_too_large")
 
 
-def test_unexpected_error_in_a_view_is_json_500_without_details(monkeypatch):
-    def broken(**kwargs):
+def test_unexpected_error_in_a_view_is_json_500_without_details(monkeypatch, client_for):
+    def broken(self, request):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(selectors, "product_queryset", broken)
+    monkeypatch.setattr(MeView, "get", broken)
+    client = client_for(UserFactory())
+    client.raise_request_exception = False
 
-    response = quiet_client().get("/api/v1/products/")
+    response = client.get("/api/v1/auth/me/")
 
     assert assert_json_error(response, 500, "server_error") == {
         "detail": "Server error.",
@@ -137,15 +139,14 @@ def test_unexpected_error_in_a_view_is_json_500_without_details(monkeypatch):
     assert b"secret" not in response.content
 
 
-def test_database_error_in_a_view_is_json_503(monkeypatch):
-    def down(**kwargs):
+def test_database_error_in_a_view_is_json_503(monkeypatch, client_for):
+    def down(self, request):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(selectors, "product_queryset", down)
+    monkeypatch.setattr(MeView, "get", down)
+    client = client_for(UserFactory())
 
-    response = quiet_client().get("/api/v1/products/")
-
-    assert_json_error(response, 503, "service_unavailable")
+    assert_json_error(client.get("/api/v1/auth/me/"), 503, "service_unavailable")
 
 
 @pytest.mark.parametrize(
