@@ -218,7 +218,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
     "COMPONENT_SPLIT_REQUEST": True,
     # scale: an import job's status beside the order's and the payment's
-    "ENUM_NAME_OVERRIDES": {"ImportJobStatusEnum": "inventory.models.ImportJob.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "orders.models.Order.Status",  # the name clients have used all along
+        "ImportJobStatusEnum": "inventory.models.ImportJob.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shop.schema.add_error_responses",
