@@ -101,7 +101,7 @@ class StreamingReplica:
     def resume(self) -> None:
         self._sql("SELECT pg_wal_replay_resume()")
 
-    def catch_up(self, timeout: float = 30) -> None:
+    def catch_up(self, timeout: float = 120) -> None:
         """Wait until the replica has replayed everything the primary has written so far."""
         p = self.primary
         with psycopg.connect(
