@@ -46,6 +46,19 @@ class UserAdmin(BaseUserAdmin):
     )
 
 
+class AccountStateFilter(admin.SimpleListFilter):
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("closed", "Deleted or deactivated")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "closed"):
+            return queryset.filter(is_active=self.value() == "active")
+        return queryset
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Customers, read-only, for order support (Order managers): who they are and what they
@@ -54,7 +67,7 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["email", "full_name", "date_joined", "orders_count", "spent"]
     search_fields = ["email", "full_name"]
     search_help_text = "Email or name"
-    list_filter = ["is_active"]
+    list_filter = [AccountStateFilter]
     fields = ["email", "full_name", "date_joined", "is_active", "orders_count", "spent", "orders"]
     readonly_fields = fields
     show_full_result_count = False

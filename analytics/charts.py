@@ -136,7 +136,14 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars, largest first as given, each labelled with its name and value."""
     bar, gap, left, right, top = 22, 8, 260, 100, 8
-    height = top * 2 + max(1, len(items)) * (bar + gap) + 24
+    if not items:  # no axis to read: say so, as the donut does
+        return _svg(
+            width,
+            60,
+            title,
+            f'<text x="{width / 2}" y="34" text-anchor="middle" {FONT}>No sales</text>',
+        )
+    height = top * 2 + len(items) * (bar + gap) + 24
     plot_w = width - left - right
     high = max([float(v) for _, v in items] + [0.0])
     ticks = nice_ticks(0.0, high, 4)

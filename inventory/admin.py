@@ -238,7 +238,9 @@ class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
             batch or the note."""
             reason = obj.get_reason_display()
             if obj.order_id is not None:
-                return format_html("{} · {}", reason, order(obj))
+                if obj.reason == StockMovement.Reason.ORDER:
+                    return format_html('<span class="nowrap">{}</span>', order(obj))
+                return format_html('{} · <span class="nowrap">{}</span>', reason, order(obj))
             if obj.import_batch_id is not None:
                 url = reverse("admin:inventory_importbatch_change", args=[obj.import_batch_id])
                 return format_html(

@@ -21,7 +21,7 @@ ERROR = {
     "(`not_found`, `method_not_allowed`, `request_too_large`, `server_error`, "
     "`service_unavailable`, `token_not_valid`, …).",
     "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
-    "required": ["detail"],
+    "required": ["detail", "code"],
 }
 FIELD_ERRORS = {
     "type": "object",
@@ -47,6 +47,7 @@ LINKS = {
         "products_partial_update",
         "products_destroy",
     ],
+    ("/api/v1/products/import/", "post", "202"): ["products_import_job"],
     ("/api/v1/categories/", "post", "201"): [
         "categories_retrieve",
         "categories_partial_update",

@@ -313,7 +313,7 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # that pair out for 15 minutes, even with the right password. Counts live in the cache (so
 # with CACHE_URL=redis every worker and host shares them, as the throttles do) and expire by
 # themselves; a login attack writes no database rows.
-INSTALLED_APPS += ["axes"]
+INSTALLED_APPS += ["axes", "csp"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -334,6 +334,29 @@ AXES_VERBOSE = False
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # The embedded default (development): counts per process. Production sets CACHE_URL.
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+
+# Content-Security-Policy (django-csp) on every answer: the admin and the Swagger UI load
+# scripts only from our own static files (Swagger's start script too: SpectacularSwaggerSplitView),
+# never inline or from elsewhere. Styles may be inline (the admin's templates, the dashboard's
+# SVG charts, Swagger UI set them); images may be data: URIs (Swagger UI's icons).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Database time limits: a database that is unreachable or too slow is an answer (503
 # `service_unavailable`), not a hung worker. Seconds; 0 turns the statement limit off (for a

@@ -3,8 +3,9 @@
 Once per session the live schema (`/api/v1/schema/`) is turned into a Python package by
 openapi-python-client (offline, into a temporary folder) and imported. The tests then call the
 API with that generated code only — anonymous catalog reads with filters, register, login,
-refresh, orders, every documented error answer parsed into its model, export, account
-deletion, staff fields, the analytics reports — and openapi-core validates every request sent
+refresh, orders, every documented error answer parsed into its model (execute's 402, 409s and
+503 included), export, import and import jobs, account deletion, staff fields, the analytics
+reports — and openapi-core validates every request sent
 and every answer received against the same schema (an httpx event hook on the generated
 client). A schema that lies about a body, a status, a header, a parameter or who may call an
 operation fails here.
@@ -33,6 +34,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from accounts.tests.factories import PASSWORD, StaffFactory
 from inventory.models import Category, Product
+from orders.payments import TestGateway
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -392,6 +394,13 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
     assert patched.status_code == 200 and patched.parsed.total == "20.00"
     declined = execute(short.id, client=me, body=m.OrderExecuteRequest(payment_token="decline-1"))
     assert declined.status_code == 402 and isinstance(declined.parsed, m.PaymentDeclined)
+    TestGateway.faults_set(charge="error_before")  # the gateway fails: 503, still pending
+    try:
+        unavailable = execute(short.id, client=me, body=m.OrderExecuteRequest())
+    finally:
+        TestGateway.faults_clear()
+    assert unavailable.status_code == 503 and isinstance(unavailable.parsed, m.PaymentUnavailable)
+    assert unavailable.parsed.code.value == "payment_unavailable"
     cancelled = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
     assert cancelled.parsed.status == m.StatusEnum.CANCELLED
     not_pending = api.call("orders.orders_cancel_create").sync_detailed(short.id, client=me)
@@ -414,10 +423,10 @@ def test_generated_client_orders(api, shelf, validator, django_user_model):
             body=m.OrderWriteRequest(shipping_country=m.ShippingCountryEnum("FR"), items=[]),
         )
         assert empty.status_code == 400 and "items" in empty.parsed
-    assert len(validator.seen) == 21
+    assert len(validator.seen) == 22
 
 
-def test_generated_client_staff(api, shelf, validator, django_user_model):
+def test_generated_client_staff(api, shelf, validator, django_user_model, settings):
     m = api.models
     manager = api.login(StaffFactory(role="inventory").email)
     analyst = api.login(StaffFactory(role="analytics").email)
@@ -506,6 +515,20 @@ def test_generated_client_staff(api, shelf, validator, django_user_model):
         )
     assert imported.status_code == 200
     assert (imported.parsed.created, imported.parsed.dry_run) == (1, True)
+    settings.IMPORT_SYNC_MAX_BYTES = 10  # larger files become jobs (inline here: no broker)
+    with validator.invalid_requests():  # multipart, as above
+        queued = api.call("products.products_import").sync_detailed(
+            client=manager,
+            body=m.ProductImportRequest(
+                file=api.types.File(payload=io.BytesIO(NEW_ROW), file_name="nails.csv")
+            ),
+        )
+    assert queued.status_code == 202 and isinstance(queued.parsed, m.ImportJobQueued)
+    job = api.call("products.products_import_job").sync_detailed(queued.parsed.id, client=manager)
+    assert job.status_code == 200 and isinstance(job.parsed, m.ImportJob)
+    assert (job.parsed.status.value, job.parsed.created, job.parsed.errors) == ("succeeded", 1, [])
+    no_job = api.call("products.products_import_job").sync_detailed(999_999, client=manager)
+    assert no_job.status_code == 404 and isinstance(no_job.parsed, m.Error)
 
     today = timezone.localdate()
     profit = api.call("analytics.analytics_profit").sync_detailed(
@@ -522,4 +545,4 @@ def test_generated_client_staff(api, shelf, validator, django_user_model):
     assert backwards.status_code == 400 and "date_to" in backwards.parsed
     reports_forbidden = api.call("analytics.analytics_category_sales").sync_detailed(client=manager)
     assert reports_forbidden.status_code == 403 and isinstance(reports_forbidden.parsed, m.Error)
-    assert len(validator.seen) == 23
+    assert len(validator.seen) == 26

@@ -169,3 +169,22 @@ def test_country_filter_shows_country_names(as_order_manager):
     assert [c[1] for c in countries.lookup_choices] == ["France", "Germany"]
     filtered = as_order_manager.get(CHANGELIST, {"shipping_country": "DE"})
     assert [o.shipping_country.code for o in filtered.context["cl"].result_list] == ["DE"]
+
+
+def test_customers_filter_by_account_state(as_order_manager):
+    active = order_make().customer
+    closed = order_make().customer
+    closed.is_active = False
+    closed.save(update_fields=["is_active"])
+
+    shown = {
+        value: {
+            c.pk
+            for c in as_order_manager.get("/admin/accounts/customer/", {"account": value})
+            .context["cl"]
+            .result_list
+        }
+        for value in ("active", "closed")
+    }
+
+    assert shown == {"active": {active.pk}, "closed": {closed.pk}}

@@ -125,6 +125,15 @@ def page(browser, live_server, screens_dir, request):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.screens = Screens(page, screens_dir)
+    # Every page of every browser test runs under the Content-Security-Policy: Chromium
+    # reports what the policy blocked on the console, and any such report fails the test.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and page.csp_violations.append(message.text)
+        ),
+    )
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -133,6 +142,7 @@ def page(browser, live_server, screens_dir, request):
         except Exception:  # noqa: BLE001, S110 - the page may already be gone
             pass
     context.close()
+    assert page.csp_violations == [], "blocked by the Content-Security-Policy"
 
 
 @pytest.fixture

@@ -229,16 +229,26 @@ def test_admin_order_manager_cancels_pending_refunds_executed_stock_returns(
 
     page.check(f"input[name=_selected_action][value='{pending.pk}']")
     page.select_option("select[name=action]", "cancel_pending")
-    admin_ui.submit("button[name=index]", "pending order cancelled")
+    admin_ui.submit("button[name=index]", "cancel confirmation")
+    # Nothing has happened yet: the page lists the order and its amount.
+    assert f"Order #{pending.pk}" in page.locator("#content").inner_text()
+    pending.refresh_from_db()
+    assert pending.status == Order.Status.PENDING
+    admin_ui.submit("input[value='Yes, cancel']", "pending order cancelled")
 
     assert "Cancelled: 1 order(s)" in page.locator("ul.messagelist").inner_text()
     pending.refresh_from_db()
     drill.refresh_from_db()
     assert (pending.status, drill.quantity) == (Order.Status.CANCELLED, 7)
 
-    page.check(f"input[name=_selected_action][value='{executed.pk}']")
-    page.select_option("select[name=action]", "refund_and_restock")
-    admin_ui.submit("button[name=index]", "executed order refunded")
+    # The refund from the order's own page, through its confirmation.
+    admin_ui.goto(f"/admin/orders/order/{executed.pk}/change/", "executed order")
+    assert page.locator("h1").inner_text() == f"Order #{executed.pk}"
+    admin_ui.submit("a.shop-state-button", "refund confirmation")
+    assert "30.00" in page.locator(".shop-confirm-orders").inner_text()
+    executed.refresh_from_db()
+    assert executed.status == Order.Status.EXECUTED
+    admin_ui.submit("input[value='Yes, refund and restock']", "executed order refunded")
 
     assert "Refunded and restocked: 1 order(s)" in page.locator("ul.messagelist").inner_text()
     executed.refresh_from_db()

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.demo import DEMO_ADMIN, DEMO_PASSWORD, DEMO_STAFF
-from inventory.models import Category, ImportBatch, Product, StockMovement
+from inventory.models import Category, Product, StockMovement
 from orders.models import Order, Payment
 
 pytestmark = [
@@ -90,6 +90,8 @@ def test_screens_inventory_manager(screen, demo):
     assert ui.page.locator("a[href*='/admin/orders/']").count() == 0
     assert ui.page.locator("a[href*='/admin/accounts/']").count() == 0
     visit(ui, "/admin/inventory/importbatch/", "import batches")
+    visit(ui, "/admin/inventory/importjob/", "import jobs")
+    visit(ui, "/admin/inventory/productchange/", "catalog changes")
     visit(ui, "/admin/inventory/product/import/", "import")
     visit(ui, "/admin/inventory/product/export/", "export")
     forbidden(ui, "/admin/orders/order/", "orders refused")
@@ -134,18 +136,28 @@ def test_screens_analyst(screen, demo):
 
 
 def test_screens_superuser(screen, demo):
+    """Every registered admin's list and first object, plus the pages of its own."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from accounts.models import User
+
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.get(email=DEMO_ADMIN)
     ui = screen
     ui.login(DEMO_ADMIN, DEMO_PASSWORD)
-    order = Order.objects.filter(status=Order.Status.REFUNDED).first()
-
     visit(ui, "/admin/", "index")
-    visit(ui, "/admin/accounts/user/", "users")
-    visit(ui, f"/admin/accounts/user/{order.customer_id}/change/", "user")
-    visit(ui, "/admin/inventory/product/", "products")
-    visit(ui, "/admin/inventory/stockmovement/", "stock ledger")
-    visit(ui, "/admin/orders/order/", "orders")
-    visit(ui, f"/admin/orders/order/{order.pk}/change/", "refunded order")
-    if ImportBatch.objects.exists():
-        visit(ui, "/admin/inventory/importbatch/", "import batches")
-    visit(ui, "/admin/analytics/salesdashboard/", "dashboard")
+    for model, model_admin in sorted(
+        admin.site._registry.items(), key=lambda item: item[0]._meta.label
+    ):
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        visit(ui, base, f"{opts.label} list")
+        if opts.model_name == "salesdashboard":
+            continue  # a page, not a table
+        first = model_admin.get_queryset(request).order_by("pk").first()
+        if first is not None:
+            visit(ui, f"{base}{first.pk}/change/", f"{opts.label} page")
+    refunded = Order.objects.filter(status=Order.Status.REFUNDED).first()
+    visit(ui, f"/admin/orders/order/{refunded.pk}/change/", "refunded order")
     visit(ui, "/", "start page")
