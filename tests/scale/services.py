@@ -117,7 +117,9 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
-        while not answers("127.0.0.1", self.port):
+        # Ours listens (not another program that took the free port meanwhile): its log says so.
+        listening = f"Listening at: {self.url}".encode()
+        while listening not in log.read_bytes() or not answers("127.0.0.1", self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
