@@ -20,12 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from analytics.services import sales_summary_record
 from inventory.models import Product, StockMovement
 from inventory.services import InsufficientStock, stock_adjust
 from orders import payments
 from orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, Payment
-from shop.exceptions import DomainError
+from orders.sales import order_sales_record
+from shop.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -364,7 +364,7 @@ def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor)
             for line in lines:
                 line.product = products[line.product_id]
             order._prefetched_objects_cache = {"lines": lines}
-            sales_summary_record(order=order, sign=1)
+            order_sales_record(order=order, sign=1)
             committing = True
     except PaymentUnavailable:
         raise  # the reconciler has it: not ours to void
@@ -490,7 +490,7 @@ def order_refund(*, order: Order, actor) -> Order:
         [OrderEvent(order=order, type=OrderEvent.Type.REFUNDED, actor=actor)]
         + [_attempt_event(a, actor=actor) for a in captured]
     )
-    sales_summary_record(order=order, sign=-1)
+    order_sales_record(order=order, sign=-1)
     ids = [a.pk for a in captured]
     transaction.on_commit(lambda: payment_refunds_send(attempt_ids=ids, actor=actor), robust=True)
     return order

@@ -16,7 +16,7 @@ def test_order_execute_calls_sales_summary_with_fixed_lines(monkeypatch):
     def record(*, order, sign):
         calls.append((sign, [(line.unit_price, line.unit_cost) for line in order.lines.all()]))
 
-    monkeypatch.setattr(services, "sales_summary_record", record)
+    monkeypatch.setattr(services, "order_sales_record", record)
     order = order_make(items=[(ProductFactory(price=Decimal("3.00"), cost=Decimal("1.00")), 1)])
     services.order_execute(order=order, actor=None)
     services.order_refund(order=order, actor=None)
