@@ -19,6 +19,7 @@ from analytics.forms import DateRangeForm
 from analytics.models import SalesDashboard
 from inventory.spreadsheets import escape_formula
 from shop.admin import ReadOnlyAdminMixin
+from shop.jobs import enqueue
 
 CATEGORY_PRODUCTS_SHOWN = 5
 
@@ -143,7 +144,7 @@ class SalesDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """Queue the sales summary rebuild as a job (inline when no broker is configured)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        tasks.rebuild_sales_summary.delay()
+        enqueue(tasks.rebuild_sales_summary)
         messages.success(
             request,
             "The sales summary rebuild has started: the figures are recomputed from the order "

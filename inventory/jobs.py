@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from inventory.models import ImportJob
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
+from shop.jobs import enqueue
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 0.5  # seconds between two progress writes
@@ -43,7 +44,7 @@ def import_job_create(
     job.save()
     from inventory.tasks import run_import_job  # the task module imports this one
 
-    transaction.on_commit(lambda: run_import_job.delay(job.pk))
+    transaction.on_commit(lambda: enqueue(run_import_job, job.pk))
     return job
 
 
