@@ -32,19 +32,14 @@ class OrderLineInline(RelatedLinksMixin, ReadOnlyInline):
         return super().get_queryset(request).select_related("product")
 
 
+# What an Order manager reads of a payment attempt, on the order's page and on its own.
+ATTEMPT_FIELDS = ["state", "amount", "gateway", "reference", "idempotency_key", "last_error"]
+
+
 class PaymentInline(ReadOnlyInline):
     model = Payment
     verbose_name_plural = "payment attempts"
-    fields = readonly_fields = [
-        "created_at",
-        "state",
-        "amount",
-        "gateway",
-        "reference",
-        "idempotency_key",
-        "last_error",
-        "updated_at",
-    ]
+    fields = readonly_fields = ["created_at", *ATTEMPT_FIELDS, "updated_at"]
 
 
 class OrderEventInline(RelatedLinksMixin, ReadOnlyInline):
@@ -106,12 +101,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = readonly_fields = [
         "order",
-        "state",
-        "amount",
-        "gateway",
-        "reference",
-        "idempotency_key",
-        "last_error",
+        *ATTEMPT_FIELDS,
         "in_flight_until",
         "created_at",
         "updated_at",
