@@ -213,12 +213,13 @@ def order_execute(
     2. The gateway charge, with the attempt's key and no transaction open, bounded by
        PAYMENT_GATEWAY_TIMEOUT. A time-out or gateway error: 503 PaymentUnavailable, the
        attempt stays `started` for a retry or for `payment_attempts_reconcile`.
-    3. `_attempt_capture` (a transaction): locks the order and the attempt; fixes the lines at
-       the prices charged; the order `executed`, the attempt `captured`; then locks the products
-       in primary-key order and takes the stock. If that
-       cannot be done (stock short under the locks, a product archived meanwhile), the charge is
-       voided (`_attempt_void`). If the commit itself fails, whether it committed is read back
-       before anything is voided.
+    3. `_attempt_capture` (a transaction): the order `executed` if still pending and unchanged
+       since phase 1, the attempt `captured` if still `started` (conditional updates, which
+       lock both rows); the lines fixed at the prices charged; then locks the products in
+       primary-key order and takes the stock. If that cannot be done (the order changed, stock
+       short under the locks, a product archived meanwhile), the charge is voided
+       (`_attempt_void`). If the commit itself fails, whether it committed is read back before
+       anything is voided.
 
     Must be called outside any transaction (the charge must not hold locks). Raises
     OrderNotPending, InsufficientStock, ProductUnavailable, PaymentInProgress (409),
@@ -229,7 +230,7 @@ def order_execute(
     started = _attempt_start(order=order, actor=actor, gateway=gateway, request_key=request_key)
     if isinstance(started, Order):  # this very request was already carried out
         return started
-    attempt, prices = started
+    attempt = started.attempt
     try:
         result = payments.call(
             gateway.charge,
@@ -244,7 +245,7 @@ def order_execute(
     if not result.approved:
         _attempt_move(attempt, Payment.State.DECLINED, actor=actor, error=result.message)
         raise PaymentDeclined(result.message or None)
-    return _attempt_capture(attempt, prices=prices, reference=result.reference, actor=actor)
+    return _attempt_capture(started, reference=result.reference, actor=actor)
 
 
 def _request_key(actor, idempotency_key: str | None) -> str:
@@ -258,17 +259,22 @@ def _in_flight_until():
     return timezone.now() + timedelta(seconds=settings.PAYMENT_GATEWAY_TIMEOUT + 5)
 
 
-Prices = dict[int, tuple[Decimal, Decimal]]  # order line pk -> (unit price, unit cost)
+@dataclass
+class _Started:
+    """What phase 1 hands to phase 3: the attempt to charge, and the order as it was checked
+    (its `updated_at`, the lines with the unit price and cost the attempt charges for)."""
+
+    attempt: Payment
+    order: Order
+    lines: list[OrderLine]
 
 
 @transaction.atomic
-def _attempt_start(
-    *, order: Order, actor, gateway, request_key: str
-) -> tuple[Payment, Prices] | Order:
+def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Started | Order:
     """Phase 1 of order_execute: the checks, and the attempt committed before any charge.
 
-    Returns the attempt to charge with the prices it charges for (each line's product's price
-    and cost now), or the order when this request (request_key) already executed it."""
+    Returns the attempt to charge, or the order when this request (request_key) already
+    executed it."""
     order = _lock(order)
     now = timezone.now()
     attempts = list(order.payments.filter(state__in=Payment.UNFINISHED + (Payment.State.CAPTURED,)))
@@ -300,55 +306,62 @@ def _attempt_start(
     ]
     if short:
         raise InsufficientStock(items=short)
-    prices = {line.pk: (line.product.price, line.product.cost) for line in lines}
-    total = sum((line.product.price * line.quantity for line in lines), Decimal("0.00"))
+    for line in lines:  # the prices charged, written with the capture
+        line.unit_price, line.unit_cost = line.product.price, line.product.cost
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     resumable = [a for a in mine if a.state == Payment.State.STARTED and a.amount == total]
     if resumable:  # the same request again: charge under the same key, the gateway answers once
         attempt = resumable[-1]
         attempt.in_flight_until = _in_flight_until()
         attempt.save(update_fields=["in_flight_until", "updated_at"])
-        return attempt, prices
-    attempt = Payment.objects.create(
-        order=order,
-        amount=total,
-        gateway=gateway.name,
-        idempotency_key=uuid.uuid4().hex,
-        request_key=request_key,
-        in_flight_until=_in_flight_until(),
-    )
-    return attempt, prices
+    else:
+        attempt = Payment.objects.create(
+            order=order,
+            amount=total,
+            gateway=gateway.name,
+            idempotency_key=uuid.uuid4().hex,
+            request_key=request_key,
+            in_flight_until=_in_flight_until(),
+        )
+    return _Started(attempt=attempt, order=order, lines=lines)
 
 
-def _attempt_capture(attempt: Payment, *, prices: Prices, reference: str, actor) -> Order:
+def _attempt_capture(started: _Started, *, reference: str, actor) -> Order:
     """Phase 3 of order_execute: the approved charge becomes the executed order, or is voided.
-    Each line's unit price and cost are fixed at the prices that were charged."""
+
+    Two conditional updates claim the work: the order, if it is still pending and unchanged
+    since phase 1 (its `updated_at`: lines edited meanwhile would not be what was charged), and
+    the attempt, if it is still `started` (not settled by reconcile_payments or captured by a
+    duplicate of this request). Each line's unit price and cost are fixed at the prices
+    charged."""
+    attempt, order, lines = started.attempt, started.order, started.lines
     committing = False
     try:
         with transaction.atomic():
-            order = _lock(attempt.order)
-            locked = Payment.objects.select_for_update().get(pk=attempt.pk)
-            if locked.state == Payment.State.CAPTURED:  # by a duplicate of this request
-                return _order_read(order.pk)
-            if locked.state != Payment.State.STARTED:  # settled by reconcile_payments meanwhile
-                raise PaymentUnavailable()
-            if order.status != Order.Status.PENDING:
+            now = timezone.now()
+            executed = Order.objects.filter(
+                pk=order.pk, status=Order.Status.PENDING, updated_at=order.updated_at
+            ).update(
+                status=Order.Status.EXECUTED, executed_at=now, total=attempt.amount, updated_at=now
+            )
+            captured = Payment.objects.filter(pk=attempt.pk, state=Payment.State.STARTED).update(
+                state=Payment.State.CAPTURED, reference=reference, updated_at=now
+            )
+            if not captured:
+                state = Payment.objects.filter(pk=attempt.pk).values_list("state", flat=True)
+                if state.get() == Payment.State.CAPTURED:  # by a duplicate of this request
+                    return _order_read(order.pk)
+                raise PaymentUnavailable()  # settled by reconcile_payments meanwhile
+            if not executed:  # cancelled, or edited once this attempt was no longer in flight
                 raise OrderNotPending()
-            lines = list(order.lines.order_by("pk"))
-            if set(prices) != {line.pk for line in lines}:  # cannot be: edits wait for us
-                raise OrderNotPending()
-            for line in lines:
-                line.unit_price, line.unit_cost = prices[line.pk]
             OrderLine.objects.bulk_update(lines, ["unit_price", "unit_cost"])
-            order.status = Order.Status.EXECUTED
-            order.executed_at = timezone.now()
+            order.status, order.executed_at, order.updated_at = Order.Status.EXECUTED, now, now
             order.total = attempt.amount
-            order.save(update_fields=["status", "executed_at", "total", "updated_at"])
-            locked.state, locked.reference = Payment.State.CAPTURED, reference
-            locked.save(update_fields=["state", "reference", "updated_at"])
+            attempt.state, attempt.reference = Payment.State.CAPTURED, reference
             OrderEvent.objects.bulk_create(
                 [
                     OrderEvent(order=order, type=OrderEvent.Type.EXECUTED, actor=actor),
-                    _attempt_event(locked, actor=actor),
+                    _attempt_event(attempt, actor=actor),
                 ]
             )
             # Last, to hold the hot product rows as briefly as possible: locks them (primary-
