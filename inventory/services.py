@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, ProtectedError, QuerySet, Value
+from django.db.models import ProtectedError, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -66,8 +66,7 @@ def stock_adjust(
     movements = []
     for pk in ids:
         product = products[pk]
-        Product.objects.filter(pk=pk).update(quantity=F("quantity") + changes[pk])
-        product.quantity += changes[pk]
+        product.quantity += changes[pk]  # the rows are locked: the new value is exact
         movements.append(
             StockMovement(
                 product=product,
@@ -80,6 +79,7 @@ def stock_adjust(
                 note=note,
             )
         )
+    Product.objects.bulk_update([products[pk] for pk in ids], ["quantity"])  # one statement
     StockMovement.objects.bulk_create(movements)
     return products
 
