@@ -8,8 +8,8 @@ router which alias to use (`router.db_for_read(Model)`), as the analytics select
 """
 
 import logging
-from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import wraps
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.utils.connection import ConnectionDoesNotExist
@@ -36,17 +36,38 @@ def replica_alias() -> str | None:
     return REPLICA
 
 
-@contextmanager
-def replica_reads():
-    """Inside: ORM reads go to the replica when it answers, else to the primary."""
-    if _read_alias.get() is not None:  # nested: keep the outer choice
-        yield
-        return
-    token = _read_alias.set(replica_alias() or DEFAULT_DB_ALIAS)
-    try:
-        yield
-    finally:
-        _read_alias.reset(token)
+class replica_reads:  # noqa: N801 (used like a function: replica_reads())
+    """Inside: ORM reads go to the replica when it answers, else to the primary.
+
+    As a decorator it also survives the replica failing in the middle of the reads (a
+    restart, a failover, a query cancelled by a conflict with recovery): the function runs
+    again on the primary (logged). A `with` block cannot be run again: it raises."""
+
+    def __enter__(self):
+        self.token = None
+        if _read_alias.get() is None:  # nested: keep the outer choice
+            self.token = _read_alias.set(replica_alias() or DEFAULT_DB_ALIAS)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.token is not None:
+            _read_alias.reset(self.token)
+
+    def __call__(self, func):
+        @wraps(func)
+        def reads(*args, **kwargs):
+            with replica_reads() as outer:  # a new one a call: calls may run in many threads
+                try:
+                    return func(*args, **kwargs)
+                except DatabaseError as error:
+                    if outer.token is None or _read_alias.get() != REPLICA:
+                        raise
+                    connections[REPLICA].close()
+                    logger.warning("Read replica failed, reading from the primary: %s", error)
+                    _read_alias.set(DEFAULT_DB_ALIAS)  # reset to the outer value on exit
+                    return func(*args, **kwargs)
+
+        return reads
 
 
 class ReplicaRouter:

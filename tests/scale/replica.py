@@ -84,22 +84,22 @@ class StreamingReplica:
             os.kill(pid, signal.SIGQUIT)  # immediate shutdown of the copy about to be deleted
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def _sql(self, query: str):
+    def sql(self, query: str):
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
         ) as conn:
             return conn.execute(query).fetchone()
 
     def pause(self) -> None:
-        self._sql("SELECT pg_wal_replay_pause()")
+        self.sql("SELECT pg_wal_replay_pause()")
         deadline = time.monotonic() + 30
-        while self._sql("SELECT pg_get_wal_replay_pause_state()")[0] != "paused":
+        while self.sql("SELECT pg_get_wal_replay_pause_state()")[0] != "paused":
             if time.monotonic() > deadline:
                 raise AssertionError("the replica did not pause its replay")
             time.sleep(0.05)
 
     def resume(self) -> None:
-        self._sql("SELECT pg_wal_replay_resume()")
+        self.sql("SELECT pg_wal_replay_resume()")
 
     def catch_up(self, timeout: float = 120) -> None:
         """Wait until the replica has replayed everything the primary has written so far."""
@@ -114,7 +114,7 @@ class StreamingReplica:
             target = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
         deadline = time.monotonic() + timeout
         query = f"SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '{target}') >= 0"
-        while not self._sql(query)[0]:
+        while not self.sql(query)[0]:
             if time.monotonic() > deadline:
                 raise AssertionError("the replica did not catch up with the primary")
             time.sleep(0.05)

@@ -3,7 +3,7 @@
 import logging
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 
 from analytics import selectors
 from analytics.tests.factories import executed_order
@@ -65,6 +65,34 @@ def test_reports_fall_back_to_the_primary_when_the_replica_is_down(
         assert _reported_orders(client) == 1  # read on the primary
 
     assert "Read replica unreachable, reading from the primary" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_whose_replica_connection_dies_mid_read_is_read_again_on_the_primary(
+    replica, client_for, analyst, caplog
+):
+    client = client_for(analyst)
+    _sale()
+    replica.catch_up()
+    replica.pause()
+    _sale()  # on the primary only: 2 there, 1 on the replica
+    killed = []
+
+    def terminate_first_query(execute, sql, params, many, context):
+        if not killed:  # the replica ends this very connection, as a restart or failover would
+            killed.append(context["connection"].connection.info.backend_pid)
+            replica.sql(f"SELECT pg_terminate_backend({killed[0]})")
+        return execute(sql, params, many, context)
+
+    with (
+        connections["replica"].execute_wrapper(terminate_first_query),
+        caplog.at_level(logging.WARNING, logger="shop.replica"),
+    ):
+        assert _reported_orders(client) == 2  # answered from the primary, not a 500
+    assert killed
+    assert "Read replica failed, reading from the primary" in caplog.text
+    replica.resume()
 
 
 def test_router_sends_reads_outside_reports_and_every_write_to_the_primary():
