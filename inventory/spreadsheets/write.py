@@ -19,7 +19,7 @@ from inventory.spreadsheets.common import (
     no_progress,
 )
 from inventory.spreadsheets.read import read_rows
-from inventory.spreadsheets.staging import staged_rows
+from inventory.spreadsheets.staging import Staging, staged_rows
 from inventory.spreadsheets.validate import MAX_ERRORS, listed, parse_rows, repeated_error
 
 PREVIEW_ROWS = 500  # rows listed in the admin's preview
@@ -151,40 +151,9 @@ def _import(rows, *, file_name, dry_run, user, source, progress) -> ImportResult
     """Stage and check the whole file, then compare and write it chunk by chunk: at most one
     chunk of rows is held in memory, whatever the file's size."""
     with staged_rows() as staging:
-        errors: list[dict] = []
-        total = 0
-        categories_named: dict[str, str] = {}  # lower-case name: its first spelling in the file
-        for chunk in _chunks(parse_rows(rows, errors), WRITE_CHUNK):
-            staging.add(chunk)
-            total += len(chunk)
-            for row in chunk:
-                if row[3]:
-                    categories_named.setdefault(row[3].lower(), row[3])
-        for column in ("sku", "name"):
-            errors += [
-                repeated_error(number, column, value, first)
-                for number, value, first in staging.repeated(column, MAX_ERRORS)
-            ]
-        if errors:
-            raise SpreadsheetInvalid(listed(errors))
-
+        total, categories_named = _stage(rows, staging)
         progress("validating", 0, total)
-        taken = staging.names_taken(MAX_ERRORS)
-        if taken:
-            raise SpreadsheetInvalid(
-                listed(
-                    [
-                        error(
-                            number,
-                            "name",
-                            f"name '{name}': already belongs to SKU '{owner}'.",
-                            name,
-                            f"already belongs to SKU '{owner}'.",
-                        )
-                        for number, name, owner in taken
-                    ]
-                )
-            )
+        _check_names(staging)
         if not dry_run:
             staging.lock_products()
         result = ImportResult(dry_run=dry_run, rows=total)
@@ -219,6 +188,49 @@ def _import(rows, *, file_name, dry_run, user, source, progress) -> ImportResult
             batch.unchanged_count = result.unchanged
             batch.save(update_fields=["created_count", "updated_count", "unchanged_count"])
     return result
+
+
+def _stage(rows, staging: Staging) -> tuple[int, dict[str, str]]:
+    """Check every row and stage it; raise SpreadsheetInvalid with every problem of the file,
+    repeated SKUs and names included. Returns the number of rows and {lower-case category
+    name: its first spelling in the file}."""
+    errors: list[dict] = []
+    total = 0
+    categories: dict[str, str] = {}
+    for chunk in _chunks(parse_rows(rows, errors), WRITE_CHUNK):
+        staging.add(chunk)
+        total += len(chunk)
+        for row in chunk:
+            if row[3]:
+                categories.setdefault(row[3].lower(), row[3])
+    for column in ("sku", "name"):
+        errors += [
+            repeated_error(number, column, value, first)
+            for number, value, first in staging.repeated(column, MAX_ERRORS)
+        ]
+    if errors:
+        raise SpreadsheetInvalid(listed(errors))
+    return total, categories
+
+
+def _check_names(staging: Staging) -> None:
+    """Raise SpreadsheetInvalid when a row's name belongs to another SKU in the catalog."""
+    taken = staging.names_taken(MAX_ERRORS)
+    if taken:
+        raise SpreadsheetInvalid(
+            listed(
+                [
+                    error(
+                        number,
+                        "name",
+                        f"name '{name}': already belongs to SKU '{owner}'.",
+                        name,
+                        f"already belongs to SKU '{owner}'.",
+                    )
+                    for number, name, owner in taken
+                ]
+            )
+        )
 
 
 def _categories(named: dict[str, str], result: ImportResult) -> dict[str, int | None]:
