@@ -24,8 +24,9 @@ TABLE = "_product_import"
 # Money is kept as text (exact on every backend; SQLite has no decimal type).
 _COLUMNS = (
     "number integer PRIMARY KEY, sku varchar(64), name varchar(200), category varchar(100), "
-    "price varchar(20), cost varchar(20), quantity integer"
+    "price varchar(20), cost varchar(20), quantity integer, product_id bigint"
 )
+_ROW = "number, sku, name, category, price, cost, quantity"
 _COPY_TYPES = (
     "number int4, sku text, name text, category text, price text, cost text, quantity int4"
 )
@@ -45,7 +46,7 @@ class Staging:
                 copy_rows(cursor, TABLE, _COPY_TYPES, values)
             else:
                 cursor.executemany(
-                    f"INSERT INTO {TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+                    f"INSERT INTO {TABLE} ({_ROW}) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
                     values,
                 )
 
@@ -72,33 +73,43 @@ class Staging:
             [limit],
         )
 
-    def lock_products(self) -> None:
-        """Lock the catalog's products that the file names, in primary-key order, until the
-        transaction ends (what `products_locked` does, in one statement). SQLite locks the
-        whole database instead."""
-        if not connection.features.has_select_for_update:
-            return
+    def match_products(self, *, lock: bool) -> None:
+        """Note each row's product (by SKU) in the catalog, before anything is written; with
+        `lock`, first lock those products in primary-key order until the transaction ends
+        (what `products_locked` does, in one statement; SQLite locks the whole database)."""
         products = Product._meta.db_table
-        self._fetch(
-            f"SELECT COUNT(*) FROM (SELECT p.id FROM {products} p "  # noqa: S608
-            f"JOIN {TABLE} s ON s.sku = p.sku ORDER BY p.id FOR UPDATE OF p) locked",
-            [],
-        )
+        with connection.cursor() as cursor:
+            if lock and connection.features.has_select_for_update:
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT p.id FROM {products} p "  # noqa: S608
+                    f"JOIN {TABLE} s ON s.sku = p.sku ORDER BY p.id FOR UPDATE OF p) locked"
+                )
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {TABLE} s SET product_id = p.id FROM {products} p "  # noqa: S608
+                    "WHERE p.sku = s.sku"
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {TABLE} SET product_id = (SELECT p.id FROM {products} p "  # noqa: S608
+                    f"WHERE p.sku = {TABLE}.sku)"
+                )
 
     def chunks(self, size: int) -> Iterator[list[tuple]]:
-        """The rows in file order, `size` at a time, money as Decimal."""
+        """The rows in file order, `size` at a time, money as Decimal, each with its product's
+        id as `match_products` found it (None for a new SKU)."""
         last = 0
         while True:
             rows = self._fetch(
-                f"SELECT number, sku, name, category, price, cost, quantity FROM {TABLE} "  # noqa: S608
+                f"SELECT {_ROW}, product_id FROM {TABLE} "  # noqa: S608
                 "WHERE number > %s ORDER BY number LIMIT %s",
                 [last, size],
             )
             if not rows:
                 return
             yield [
-                (number, sku, name, category, Decimal(price), Decimal(cost), quantity)
-                for number, sku, name, category, price, cost, quantity in rows
+                (number, sku, name, category, Decimal(price), Decimal(cost), quantity, product)
+                for number, sku, name, category, price, cost, quantity, product in rows
             ]
             last = rows[-1][0]
 

@@ -133,15 +133,15 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _existing_products(skus: list[str]) -> dict[str, tuple]:
-    """{sku: (id, name, category_id, price, cost, quantity)}."""
+def _existing_products(ids: list[int]) -> dict[int, tuple]:
+    """{id: (name, category_id, price, cost, quantity)}."""
     found = {}
-    for chunk in _chunks(skus, connection.features.max_query_params or len(skus) or 1):
-        products = Product.objects.filter(sku__any_of=chunk)  # inventory.lookups
+    for chunk in _chunks(ids, connection.features.max_query_params or len(ids) or 1):
+        products = Product.objects.filter(pk__any_of=chunk)  # inventory.lookups
         found.update(
             (row[0], row[1:])
             for row in products.values_list(
-                "sku", "id", "name", "category_id", "price", "cost", "quantity"
+                "id", "name", "category_id", "price", "cost", "quantity"
             )
         )
     return found
@@ -154,8 +154,7 @@ def _import(rows, *, file_name, dry_run, user, source, progress) -> ImportResult
         total, categories_named = _stage(rows, staging)
         progress("validating", 0, total)
         _check_names(staging)
-        if not dry_run:
-            staging.lock_products()
+        staging.match_products(lock=not dry_run)
         result = ImportResult(dry_run=dry_run, rows=total)
         categories = _categories(categories_named, result)
         if not dry_run:
@@ -256,21 +255,20 @@ def _compare(
 ) -> tuple[list[tuple], list[tuple]]:
     """The chunk's rows to create (sku, name, category_id, price, cost, quantity) and to update
     (id, name, category_id, price, cost, quantity); counts them and fills the preview."""
-    existing = _existing_products([row[1] for row in chunk])
+    existing = _existing_products([row[7] for row in chunk if row[7] is not None])
     created: list[tuple] = []
     updated: list[tuple] = []
     preview = result.preview
-    for number, sku, name, category, price, cost, quantity in chunk:
+    for number, sku, name, category, price, cost, quantity, product_id in chunk:
         category_id = categories.get(category.lower())
-        old = existing.get(sku)
-        if old is None:
+        if product_id is None:
             created.append((sku, name, category_id, price, cost, quantity))
             kind = "new"
-        elif old[1:] == (name, category_id, price, cost, quantity):
+        elif existing[product_id] == (name, category_id, price, cost, quantity):
             result.unchanged += 1
             continue
         else:
-            updated.append((old[0], name, category_id, price, cost, quantity))
+            updated.append((product_id, name, category_id, price, cost, quantity))
             kind = "update"
         if len(preview) < PREVIEW_ROWS:
             preview.append((number, kind, (sku, name, category, price, cost, quantity)))
