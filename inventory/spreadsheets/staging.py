@@ -50,6 +50,13 @@ class Staging:
                     values,
                 )
 
+    def analyze(self) -> None:
+        """Tell the planner how large the table has grown, once every row is in: without
+        statistics PostgreSQL reads the whole table for each chunk instead of its primary key."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {TABLE}")
+
     def repeated(self, column: str, limit: int) -> list[tuple[int, str, int]]:
         """(row number, value, first row) of each row whose `column` ("sku" or "name") an
         earlier row already has, in row order, at most `limit`."""

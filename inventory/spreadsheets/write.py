@@ -202,6 +202,7 @@ def _stage(rows, staging: Staging) -> tuple[int, dict[str, str]]:
         for row in chunk:
             if row[3]:
                 categories.setdefault(row[3].lower(), row[3])
+    staging.analyze()
     for column in ("sku", "name"):
         errors += [
             repeated_error(number, column, value, first)
