@@ -282,7 +282,7 @@ def product_delete(*, product: Product) -> None:
 # --- The bulk path of a spreadsheet import -------------------------------------------------
 
 
-def _copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> None:
+def copy_rows(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> None:
     """PostgreSQL binary COPY … FROM STDIN through psycopg 3 (many times faster than INSERT).
 
     `columns`: "name type, name type, …" with PostgreSQL type names.
@@ -348,7 +348,7 @@ def stock_set_bulk(
                     [len(created)],
                 )
                 ids = [row[0] for row in cursor.fetchall()]
-                _copy_rows(
+                copy_rows(
                     cursor,
                     "inventory_product",
                     "id int8, sku text, name text, category_id int8, price numeric, cost numeric, "
@@ -364,7 +364,7 @@ def stock_set_bulk(
                     "category_id bigint, price numeric(10, 2), cost numeric(10, 2), "
                     "quantity integer) ON COMMIT DROP"
                 )
-                _copy_rows(
+                copy_rows(
                     cursor,
                     "_stock_set_bulk",
                     "id int8, name text, category_id int8, price numeric, cost numeric, "
@@ -384,7 +384,7 @@ def stock_set_bulk(
                 for row in updated
                 if row[5] != current[row[0]]
             ]
-            _copy_rows(
+            copy_rows(
                 cursor,
                 "inventory_stockmovement",
                 "product_id int8, change int4, quantity_after int4, reason text, actor_id int8, "

@@ -3,7 +3,9 @@
 
     read      a CSV or XLSX file as rows of raw cells (limits checked before the XLSX reader)
     validate  rows into checked product rows, every problem as {"row", "field", "message"}
-    write     `product_import`: the rows against the catalog, then into it, all or nothing
+    staging   the checked rows in a temporary table, for the checks that need the whole file
+    write     `product_import`: the rows against the catalog, then into it, all or nothing,
+              a chunk at a time
     export    `product_export`: the catalog as CSV or XLSX, formulas escaped
 
 Column contract (API.md): sku, name, category, price, cost, quantity.

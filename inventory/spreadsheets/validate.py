@@ -9,7 +9,7 @@ the value ("price 12.345: at most 2 decimal places.").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -174,11 +174,14 @@ def _header(cells: Sequence[Any]) -> tuple[list[int], list[dict]]:
     return [positions.get(name, -1) for name in COLUMNS], errors
 
 
-def parse_rows(rows: Iterable[Sequence[Any]]) -> list[tuple]:
-    """Validate rows (header first) without the database.
+def parse_rows(rows: Iterable[Sequence[Any]], errors: list[dict]) -> Iterator[tuple]:
+    """Validate rows (header first) without the database, one at a time.
 
-    Returns (row number, sku, name, category, price, cost, quantity) tuples; raises
-    SpreadsheetInvalid with every error found (the header's alone when it is wrong).
+    Yields (row number, sku, name, category, price, cost, quantity) for each row that is not
+    blank, and appends its problems to `errors`; a cell with a problem is yielded as None.
+    Stops once MAX_ERRORS problems are found. Raises SpreadsheetInvalid at once when the file
+    is empty, its header is wrong (the header's errors alone) or it cannot be read. Repeated
+    SKUs and names are not checked here: that needs the whole file (see `product_import`).
     """
     iterator = iter(rows)
     try:
@@ -187,21 +190,17 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> list[tuple]:
             expected = ", ".join(COLUMNS)
             message = f"The file is empty: the first row must be the header ({expected})."
             raise SpreadsheetInvalid([error(1, None, message)])
-        positions, errors = _header(header)
-        if errors:
-            raise SpreadsheetInvalid(errors)
-        return _parse_body(iterator, positions)
+        positions, header_errors = _header(header)
+        if header_errors:
+            raise SpreadsheetInvalid(header_errors)
+        yield from _parse_body(iterator, positions, errors)
     except Unreadable as exc:
         raise unreadable_error(exc) from exc
 
 
-def _parse_body(iterator, positions: list[int]) -> list[tuple]:
-    errors: list[dict] = []
+def _parse_body(iterator, positions: list[int], errors: list[dict]) -> Iterator[tuple]:
     width = len(COLUMNS)  # the header has exactly these columns, in any order
     p_sku, p_name, p_category, p_price, p_cost, p_quantity = positions
-    parsed: list[tuple] = []
-    seen_sku: dict[str, int] = {}
-    seen_name: dict[str, int] = {}
     number = 1
     for cells in iterator:
         number += 1
@@ -209,37 +208,46 @@ def _parse_body(iterator, positions: list[int]) -> list[tuple]:
             if any(_text(c) for c in cells[width:]):
                 errors.append(error(number, None, "This row has more cells than the header."))
             cells = (list(cells) + [None] * width)[:width]
-        sku = unescape_formula(_text(cells[p_sku]))
-        name = unescape_formula(_text(cells[p_name]))
-        category = unescape_formula(_text(cells[p_category]))
+        texts = [
+            unescape_formula(_text(cells[p_sku])),
+            unescape_formula(_text(cells[p_name])),
+            unescape_formula(_text(cells[p_category])),
+        ]
         price, cost, quantity = cells[p_price], cells[p_cost], cells[p_quantity]
-        if not (sku or name or category) and not (_text(price) or _text(cost) or _text(quantity)):
+        if not any(texts) and not (_text(price) or _text(cost) or _text(quantity)):
             continue  # a blank row
         before = len(errors)
         row = _Row(number, errors)
-        for column, value in (("sku", sku), ("name", name), ("category", category)):
+        for index, column in enumerate(("sku", "name", "category")):
+            value = texts[index]
             if not value:
                 row.bad(column, "", "this cell is required.")
             elif _CONTROL.search(value):
                 row.bad(column, value, f"{_CONTROL_MESSAGE}.")
             elif len(value) > _MAX_LENGTH[column]:
                 row.bad(column, value, f"at most {_MAX_LENGTH[column]} characters.")
+            else:
+                continue
+            texts[index] = None
         price = _money(price, "price", row)
         cost = _money(cost, "cost", row)
         quantity = _quantity(quantity, row)
-        if sku:
-            first = seen_sku.setdefault(sku, number)
-            if first != number:
-                row.bad("sku", sku, f"also in row {first}.")
-        if name:
-            first = seen_name.setdefault(name, number)
-            if first != number:
-                row.bad("name", name, f"also in row {first}.")
-        if len(errors) == before:
-            parsed.append((number, sku, name, category, price, cost, quantity))
-        elif len(errors) >= MAX_ERRORS:
-            errors.append(error(None, None, f"Stopped after {MAX_ERRORS} errors."))
-            break
-    if errors:
-        raise SpreadsheetInvalid(errors)
-    return parsed
+        yield (number, *texts, price, cost, quantity)
+        if len(errors) != before and len(errors) >= MAX_ERRORS:
+            return
+
+
+def repeated_error(number: int, column: str, value: str, first: int) -> dict[str, Any]:
+    """The problem of a SKU or name already in row `first` of the file."""
+    errors: list[dict] = []
+    _Row(number, errors).bad(column, value, f"also in row {first}.")
+    return errors[0]
+
+
+def listed(errors: list[dict]) -> list[dict]:
+    """The problems in row order (a row's own in the order found), at most MAX_ERRORS."""
+    errors = sorted(errors, key=lambda found: found["row"] or 0)
+    if len(errors) >= MAX_ERRORS:
+        errors = errors[:MAX_ERRORS]
+        errors.append(error(None, None, f"Stopped after {MAX_ERRORS} errors."))
+    return errors

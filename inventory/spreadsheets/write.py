@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -10,7 +11,7 @@ from typing import IO, Any
 from django.db import IntegrityError, connection, transaction
 
 from inventory.models import Category, ImportBatch, Product, StockMovement
-from inventory.services import products_locked, stock_set_bulk
+from inventory.services import stock_set_bulk
 from inventory.spreadsheets.common import (
     Progress,
     SpreadsheetInvalid,
@@ -18,10 +19,11 @@ from inventory.spreadsheets.common import (
     no_progress,
 )
 from inventory.spreadsheets.read import read_rows
-from inventory.spreadsheets.validate import parse_rows
+from inventory.spreadsheets.staging import Staging, staged_rows
+from inventory.spreadsheets.validate import MAX_ERRORS, listed, parse_rows, repeated_error
 
 PREVIEW_ROWS = 500  # rows listed in the admin's preview
-WRITE_CHUNK = 25_000  # rows written between two progress reports (each chunk costs a join)
+WRITE_CHUNK = 25_000  # rows held in memory, staged, then written, at a time
 
 
 @dataclass
@@ -84,11 +86,15 @@ def product_import(
     A known SKU updates its product, a new one creates it; an unknown category name (matched
     case-insensitively) creates the category; `quantity` sets stock on hand, each change kept
     as a stock movement (reason `import`) of one ImportBatch.
-    Locks: the products it updates, through `products_locked` (primary-key order), for the whole
-    transaction. Raises SpreadsheetInvalid (nothing written) when the file cannot be read or any
-    row is invalid. With `dry_run`, validates and counts without writing or locking.
+    Locks: the products the file names, in primary-key order (as `products_locked`), once the
+    whole file is checked and before anything is written, for the whole transaction.
+    Raises SpreadsheetInvalid (nothing written) when the file cannot be read or any row is
+    invalid. With `dry_run`, validates and counts without writing or locking.
+    Memory: one chunk of WRITE_CHUNK rows at a time; the whole file is kept, for its checks, in
+    a temporary table of the transaction (inventory.spreadsheets.staging).
     `progress(stage, rows_done, rows_total)` is called through "reading" (rows read and
-    checked), "validating" (rows checked against the catalog) and "writing" (rows written).
+    checked), "validating" (rows checked against the catalog; in a dry run, compared with it)
+    and "writing" (rows compared and written).
     """
     if path is not None:
         with Path(path).open("rb") as opened:
@@ -104,11 +110,10 @@ def product_import(
         if file is None:
             raise ValueError("product_import needs a file, a path or rows")
         rows = read_rows(file, file_name, progress=progress)
-    parsed = parse_rows(rows)
     try:
         with transaction.atomic():
             return _import(
-                parsed,
+                rows,
                 file_name=file_name,
                 dry_run=dry_run,
                 user=user,
@@ -122,124 +127,152 @@ def product_import(
         ) from exc
 
 
-def _chunks(items: list, size: int | None):
-    size = size or len(items) or 1
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
-def _existing_products(skus: list[str], *, lock: bool) -> dict[str, tuple]:
-    """{sku: (id, name, category_id, price, cost, quantity)}; locked when `lock`."""
+def _existing_products(ids: list[int]) -> dict[int, tuple]:
+    """{id: (name, category_id, price, cost, quantity)}."""
     found = {}
-    for chunk in _chunks(skus, connection.features.max_query_params):
-        products = Product.objects.filter(sku__any_of=chunk)  # inventory.lookups
-        if lock:
-            products = products_locked(products)
+    for chunk in _chunks(ids, connection.features.max_query_params or len(ids) or 1):
+        products = Product.objects.filter(pk__any_of=chunk)  # inventory.lookups
         found.update(
             (row[0], row[1:])
             for row in products.values_list(
-                "sku", "id", "name", "category_id", "price", "cost", "quantity"
+                "id", "name", "category_id", "price", "cost", "quantity"
             )
         )
     return found
 
 
-def _name_owners(names: list[str]) -> dict[str, str]:
-    """{name: sku} of the catalog's products with these names."""
-    owners = {}
-    for chunk in _chunks(names, connection.features.max_query_params):
-        owners.update(Product.objects.filter(name__any_of=chunk).values_list("name", "sku"))
-    return owners
+def _import(rows, *, file_name, dry_run, user, source, progress) -> ImportResult:
+    """Stage and check the whole file, then compare and write it chunk by chunk: at most one
+    chunk of rows is held in memory, whatever the file's size."""
+    with staged_rows() as staging:
+        total, categories_named = _stage(rows, staging)
+        progress("validating", 0, total)
+        _check_names(staging)
+        staging.match_products(lock=not dry_run)
+        result = ImportResult(dry_run=dry_run, rows=total)
+        categories = _categories(categories_named, result)
+        if not dry_run:
+            progress("validating", total, total)
+            result.batch = ImportBatch.objects.create(
+                user=user,
+                source=source,
+                file_name=file_name[:255],
+                rows=total,
+                categories_created=result.categories_created,
+            )
+            progress("writing", 0, total)
 
-
-def _import(parsed: list[tuple], *, file_name, dry_run, user, source, progress) -> ImportResult:
-    total = len(parsed)
-    progress("validating", 0, total)
-    existing = _existing_products([row[1] for row in parsed], lock=not dry_run)
-    owners = _name_owners([row[2] for row in parsed])
-    errors = []
-    for number, sku, name, *_ in parsed:
-        owner = owners.get(name)
-        if owner is not None and owner != sku:
-            errors.append(
-                error(
-                    number,
-                    "name",
-                    f"name '{name}': already belongs to SKU '{owner}'.",
-                    name,
-                    f"already belongs to SKU '{owner}'.",
+        done = 0
+        for chunk in staging.chunks(WRITE_CHUNK):
+            created, updated = _compare(chunk, categories, result)
+            if not dry_run:
+                stock_set_bulk(
+                    created=created,
+                    updated=updated,
+                    reason=StockMovement.Reason.IMPORT,
+                    actor=user,
+                    import_batch=result.batch,
                 )
-            )
+            done += len(chunk)
+            progress("validating" if dry_run else "writing", done, total)
+        if not dry_run:
+            batch = result.batch
+            batch.created_count, batch.updated_count = result.created, result.updated
+            batch.unchanged_count = result.unchanged
+            batch.save(update_fields=["created_count", "updated_count", "unchanged_count"])
+    return result
+
+
+def _stage(rows, staging: Staging) -> tuple[int, dict[str, str]]:
+    """Check every row and stage it; raise SpreadsheetInvalid with every problem of the file,
+    repeated SKUs and names included. Returns the number of rows and {lower-case category
+    name: its first spelling in the file}."""
+    errors: list[dict] = []
+    total = 0
+    categories: dict[str, str] = {}
+    for chunk in _chunks(parse_rows(rows, errors), WRITE_CHUNK):
+        staging.add(chunk)
+        total += len(chunk)
+        for row in chunk:
+            if row[3]:
+                categories.setdefault(row[3].lower(), row[3])
+    staging.analyze()
+    for column in ("sku", "name"):
+        errors += [
+            repeated_error(number, column, value, first)
+            for number, value, first in staging.repeated(column, MAX_ERRORS)
+        ]
     if errors:
-        raise SpreadsheetInvalid(errors)
+        raise SpreadsheetInvalid(listed(errors))
+    return total, categories
 
-    categories = {name.lower(): pk for pk, name in Category.objects.values_list("id", "name")}
-    new_categories: dict[str, str] = {}
-    for row in parsed:
-        key = row[3].lower()
-        if key not in categories and key not in new_categories:
-            new_categories[key] = row[3]
 
-    result = ImportResult(dry_run=dry_run, rows=total)
-    result.categories_created = len(new_categories)
-    result.new_categories = list(new_categories.values())
-    if not dry_run and new_categories:
-        for category in Category.objects.bulk_create(
-            [Category(name=name) for name in new_categories.values()]
-        ):
-            categories[category.name.lower()] = category.pk
-        if any(categories.get(key) is None for key in new_categories):
-            categories.update(
-                (name.lower(), pk) for pk, name in Category.objects.values_list("id", "name")
+def _check_names(staging: Staging) -> None:
+    """Raise SpreadsheetInvalid when a row's name belongs to another SKU in the catalog."""
+    taken = staging.names_taken(MAX_ERRORS)
+    if taken:
+        raise SpreadsheetInvalid(
+            listed(
+                [
+                    error(
+                        number,
+                        "name",
+                        f"name '{name}': already belongs to SKU '{owner}'.",
+                        name,
+                        f"already belongs to SKU '{owner}'.",
+                    )
+                    for number, name, owner in taken
+                ]
             )
+        )
 
-    created: list[tuple] = []  # (sku, name, category_id, price, cost, quantity)
-    updated: list[tuple] = []  # (id, name, category_id, price, cost, quantity)
+
+def _categories(named: dict[str, str], result: ImportResult) -> dict[str, int | None]:
+    """{lower-case name: id} of the catalog's categories and the file's new ones, which are
+    created unless it is a dry run (then their id is None)."""
+    categories = {name.lower(): pk for pk, name in Category.objects.values_list("id", "name")}
+    new = [name for key, name in named.items() if key not in categories]
+    result.categories_created = len(new)
+    result.new_categories = new
+    if result.dry_run or not new:
+        return categories
+    for category in Category.objects.bulk_create([Category(name=name) for name in new]):
+        categories[category.name.lower()] = category.pk
+    if any(categories.get(name.lower()) is None for name in new):
+        categories.update(
+            (name.lower(), pk) for pk, name in Category.objects.values_list("id", "name")
+        )
+    return categories
+
+
+def _compare(
+    chunk: list[tuple], categories: dict[str, int | None], result: ImportResult
+) -> tuple[list[tuple], list[tuple]]:
+    """The chunk's rows to create (sku, name, category_id, price, cost, quantity) and to update
+    (id, name, category_id, price, cost, quantity); counts them and fills the preview."""
+    existing = _existing_products([row[7] for row in chunk if row[7] is not None])
+    created: list[tuple] = []
+    updated: list[tuple] = []
     preview = result.preview
-    for done, (number, sku, name, category, price, cost, quantity) in enumerate(parsed, 1):
+    for number, sku, name, category, price, cost, quantity, product_id in chunk:
         category_id = categories.get(category.lower())
-        old = existing.get(sku)
-        if old is None:
+        if product_id is None:
             created.append((sku, name, category_id, price, cost, quantity))
             kind = "new"
-        elif old[1:] == (name, category_id, price, cost, quantity):
+        elif existing[product_id] == (name, category_id, price, cost, quantity):
             result.unchanged += 1
-            kind = "skip"
+            continue
         else:
-            updated.append((old[0], name, category_id, price, cost, quantity))
+            updated.append((product_id, name, category_id, price, cost, quantity))
             kind = "update"
-        if len(preview) < PREVIEW_ROWS and kind != "skip":
+        if len(preview) < PREVIEW_ROWS:
             preview.append((number, kind, (sku, name, category, price, cost, quantity)))
-        if done % WRITE_CHUNK == 0:
-            progress("validating", done, total)
-    result.created, result.updated = len(created), len(updated)
-    progress("validating", total, total)
-    if dry_run:
-        return result
-
-    result.batch = ImportBatch.objects.create(
-        user=user,
-        source=source,
-        file_name=file_name[:255],
-        rows=result.rows,
-        created_count=result.created,
-        updated_count=result.updated,
-        unchanged_count=result.unchanged,
-        categories_created=result.categories_created,
-    )
-    done = result.unchanged
-    progress("writing", done, total)
-    for rows_created, rows_updated in (
-        *((chunk, ()) for chunk in _chunks(created, WRITE_CHUNK)),
-        *(((), chunk) for chunk in _chunks(updated, WRITE_CHUNK)),
-    ):
-        stock_set_bulk(
-            created=rows_created,
-            updated=rows_updated,
-            reason=StockMovement.Reason.IMPORT,
-            actor=user,
-            import_batch=result.batch,
-        )
-        done += len(rows_created) + len(rows_updated)
-        progress("writing", done, total)
-    return result
+    result.created += len(created)
+    result.updated += len(updated)
+    return created, updated
