@@ -56,7 +56,7 @@ def test_healthz_503_within_2_seconds_when_the_database_says_nothing(
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_api_answers_503_when_a_statement_outlasts_the_limit():
     """A query stuck behind a lock held by another connection is cancelled by the statement
     timeout (shortened here to 0.5 s) and answered 503 `service_unavailable`."""

@@ -11,7 +11,7 @@ from analytics.tests.factories import ProductFactory, executed_order
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sales_summary_record_concurrent_executions_lose_no_update():
     tea, mug = ProductFactory(), ProductFactory()
     when = datetime(2026, 8, 1, 12, tzinfo=UTC)

@@ -42,7 +42,7 @@ def test_product_import_ledger_matches_stock(db, inventory_manager):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_product_import_during_an_order_loses_neither_change():
     """An order holds the product's row lock; the import waits for it, then sets the stock
     from the committed value, so the ledger still adds up to the stock on hand."""

@@ -16,7 +16,10 @@ from orders.models import Order, Payment
 from orders.tests.factories import ProductFactory, order_make
 from orders.tests.payment_helpers import assert_money_invariant
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def run_together(funcs):

@@ -28,7 +28,10 @@ from orders.payments import TestGateway
 from orders.tests.factories import ProductFactory, order_make
 from orders.tests.payment_helpers import assert_money_invariant
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 ROOT = Path(__file__).resolve().parents[2]
 
 
