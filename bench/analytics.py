@@ -412,7 +412,9 @@ def fill(sizes, products, categories, results):
 
 
 def reuse(dbs, sizes, results):
-    """The databases of an earlier --keep run, migrated to the code being timed."""
+    """The databases of an earlier --keep run, migrated to the code being timed (whose
+    static files are collected: the admin's pages need them, and a checkout may have none)."""
+    manage("collectstatic", "--noinput")
     for db, size in zip(dbs, sizes, strict=True):
         env = {**ENV, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}"}
         done = subprocess.run(
