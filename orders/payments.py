@@ -22,6 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from shop.money import from_cents, to_cents
+
 
 @dataclass(frozen=True)
 class ChargeResult:
@@ -148,7 +150,7 @@ class TestGateway(PaymentGateway):
                 db.execute(
                     "INSERT INTO charges (idempotency_key, reference, description, cents,"
                     " approved, message) VALUES (?, ?, ?, ?, ?, ?)",
-                    [idempotency_key, row[1], description, _cents(amount), row[0], row[2]],
+                    [idempotency_key, row[1], description, to_cents(amount), row[0], row[2]],
                 )
             db.execute("COMMIT")
         self._misbehave(fault, "after")
@@ -178,7 +180,7 @@ class TestGateway(PaymentGateway):
             db.execute(
                 "INSERT OR IGNORE INTO refunds (idempotency_key, reference, cents)"
                 " VALUES (?, ?, ?)",
-                [idempotency_key, reference, _cents(amount)],
+                [idempotency_key, reference, to_cents(amount)],
             )
 
     # What tests and the demo read -------------------------------------------------------------
@@ -198,7 +200,7 @@ class TestGateway(PaymentGateway):
                 " WHERE ?1 IS NULL OR c.description = ?1",
                 [description],
             ).fetchone()
-        return Decimal(charged - refunded) / 100
+        return from_cents(charged - refunded)
 
     @classmethod
     def operations(cls, description: str) -> dict[str, int]:
@@ -283,7 +285,3 @@ class _Ledger:
         if exc_type is not None and db is not None and db.in_transaction:
             db.execute("ROLLBACK")
         _ledgers_lock.release()
-
-
-def _cents(amount: Decimal) -> int:
-    return int(Decimal(amount) * 100)

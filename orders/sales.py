@@ -8,6 +8,8 @@ transaction, so the figures commit or roll back with the order.
 from collections import defaultdict
 from collections.abc import Callable
 
+from shop.money import to_cents
+
 _recorders: list[Callable[..., None]] = []
 
 
@@ -26,8 +28,8 @@ def order_sales_figures(order) -> list[tuple[int, int, int, int]]:
     for line in order.lines.all():  # the caller's prefetched lines, when it has them
         figures = per_product[line.product_id]
         figures[0] += line.quantity
-        figures[1] += int(line.unit_price * 100) * line.quantity
-        figures[2] += int((line.unit_cost or 0) * 100) * line.quantity
+        figures[1] += to_cents(line.unit_price) * line.quantity
+        figures[2] += to_cents(line.unit_cost or 0) * line.quantity
     return [(product_id, *figures) for product_id, figures in sorted(per_product.items())]
 
 

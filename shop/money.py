@@ -26,6 +26,11 @@ def from_cents(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+def to_cents(amount: Decimal | int | str) -> int:
+    """An amount with two places as integer cents (Decimal("12.34") -> 1234)."""
+    return int(Decimal(amount) * 100)
+
+
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
 
 

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from shop.money import from_cents, money, money_from_cents
+from shop.money import from_cents, money, money_from_cents, to_cents
 
 
 def test_money_two_places_from_any_number():
@@ -25,3 +25,9 @@ def test_money_from_cents():
         "-1.50",
     ]
     assert [money(from_cents(v)) for v in (123456, -150)] == ["1234.56", "-1.50"]
+
+
+def test_to_cents_and_back():
+    amounts = [Decimal("0.00"), Decimal("0.05"), Decimal("1234.56"), Decimal("-1.50"), 3, "19.99"]
+    assert [to_cents(v) for v in amounts] == [0, 5, 123456, -150, 300, 1999]
+    assert from_cents(to_cents(Decimal("99999999.99"))) == Decimal("99999999.99")

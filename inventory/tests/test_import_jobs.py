@@ -161,6 +161,11 @@ def test_admin_large_upload_becomes_a_job_with_its_page(
     assert response.url == reverse("admin:inventory_importjob_change", args=[job.pk])
     page = client.get(response.url).content.decode()
     assert "Nothing was imported: 2 problems." in page
+    # the same table of problems as the import page's (admin/inventory/import_errors.html)
+    assert '<table class="import-errors">' in page
+    assert "Problems in products.csv (rows as the spreadsheet numbers them" in page
+    assert '<td class="value"><em>(empty)</em></td>' in page  # row 3's missing name
+    assert '<td class="value">-3</td>' in page
     assert '<progress max="100" value="0"' in page
     assert 'http-equiv="refresh"' not in page  # finished: no more reloading
     assert job.source == ImportBatch.Source.ADMIN

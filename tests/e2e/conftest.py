@@ -8,6 +8,7 @@ fails, the page as it was at the failure is saved too, and nothing is deleted.
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -119,14 +120,19 @@ def screens_dir(request) -> Path:
     return folder
 
 
-@pytest.fixture
-def page(browser, live_server, screens_dir, request):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+@contextmanager
+def checked_page(browser, live_server, screens_dir, request, viewport=(1280, 900)):
+    """A page in a fresh browser context, photographed as it is when the test fails.
+
+    Every page of every browser test runs under the Content-Security-Policy: Chromium reports
+    what the policy blocked on the console, and any such report fails the test."""
+    width, height = viewport
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.screens = Screens(page, screens_dir)
-    # Every page of every browser test runs under the Content-Security-Policy: Chromium
-    # reports what the policy blocked on the console, and any such report fails the test.
     page.csp_violations = []
     page.on(
         "console",
@@ -143,6 +149,12 @@ def page(browser, live_server, screens_dir, request):
             pass
     context.close()
     assert page.csp_violations == [], "blocked by the Content-Security-Policy"
+
+
+@pytest.fixture
+def page(browser, live_server, screens_dir, request):
+    with checked_page(browser, live_server, screens_dir, request) as page:
+        yield page
 
 
 @pytest.fixture

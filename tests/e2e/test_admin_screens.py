@@ -26,29 +26,11 @@ def demo(db):
 
 @pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
 def screen(request, browser, live_server, screens_dir):
-    from tests.e2e.conftest import TIMEOUT_MS, AdminUI, Screens
+    from tests.e2e.conftest import AdminUI, checked_page
 
-    width, height = VIEWPORTS[request.param]
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.screens = Screens(page, screens_dir)
-    violations = []  # what the Content-Security-Policy blocked, as conftest's `page` checks
-    page.on(
-        "console",
-        lambda message: "Content Security Policy" in message.text and violations.append(message),
-    )
-    yield AdminUI(page, live_server.url, page.screens)
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        try:
-            page.screens.shot("failure")
-        except Exception:  # noqa: BLE001, S110 - the page may already be gone
-            pass
-    context.close()
-    assert [m.text for m in violations] == [], "blocked by the Content-Security-Policy"
+    viewport = VIEWPORTS[request.param]
+    with checked_page(browser, live_server, screens_dir, request, viewport) as page:
+        yield AdminUI(page, live_server.url, page.screens)
 
 
 def visit(ui, path: str, step: str, *, status: int = 200) -> None:
