@@ -114,7 +114,8 @@ def _worker_pid(master) -> int:
 @pytest.fixture
 def shop(server, settings):
     settings.TEST_GATEWAY_LEDGER = server["ledger"]
-    TestGateway.faults_clear()
+    # The server's ledger outlives a test; order ids may start again at 1 in the next one.
+    TestGateway.ledger_clear()
     customer = UserFactory()
     token = str(RefreshToken.for_user(customer).access_token)
 
@@ -164,7 +165,7 @@ def _charges(order) -> int:
     ["inside-charge-before-the-gateway-charged", "inside-charge-after-the-gateway-charged",
      "after-the-charge-returned-waiting-for-stock-locks"],
 )  # fmt: skip
-def test_worker_killed_during_execution_then_retried_charges_once(shop, moment):
+def test_worker_killed_during_execution_then_retried_charges_once(shop, moment, request):
     product = ProductFactory(quantity=10)
     order = order_make(customer=shop.customer, items=[(product, 2)])
     blocker = None
@@ -174,8 +175,9 @@ def test_worker_killed_during_execution_then_retried_charges_once(shop, moment):
         TestGateway.faults_set(charge="delay_after:60")
     else:  # hold the product's row lock: phase 3 waits for it with the charge made
         blocker = psycopg.connect(_pg_dsn())
+        request.addfinalizer(blocker.close)  # never left holding the lock, even on a failure
         blocker.execute("SELECT 1 FROM inventory_product WHERE id = %s FOR UPDATE", [product.pk])
-    request = shop.execute_in_background(order, key="pay-1")
+    execution = shop.execute_in_background(order, key="pay-1")
     _wait(lambda: Payment.objects.filter(order=order).exists(), "the attempt")
     if moment.startswith("inside-charge-before"):
         time.sleep(0.5)  # inside the gateway's charge, nothing charged yet
@@ -201,7 +203,7 @@ def test_worker_killed_during_execution_then_retried_charges_once(shop, moment):
             "the worker to wait for the product lock",
         )
     shop.kill_worker()
-    request.join(10)
+    execution.join(10)
     assert isinstance(shop.answers[0], Exception), shop.answers  # the client saw the death
     if blocker:
         blocker.rollback()
