@@ -277,6 +277,8 @@ def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Starte
     executed it."""
     order = _lock(order)
     now = timezone.now()
+    # Read once the lock is held, in a statement of its own: a subquery of the locking
+    # statement would see the attempts as they were before it waited for the lock.
     attempts = list(order.payments.filter(state__in=Payment.UNFINISHED + (Payment.State.CAPTURED,)))
     mine = [a for a in attempts if request_key and a.request_key == request_key]
     if any(a.state == Payment.State.CAPTURED for a in mine):
