@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from inventory.models import Product, StockMovement
 from inventory.services import InsufficientStock, product_update
@@ -182,6 +183,41 @@ def test_execute_while_another_is_in_flight_is_409(client_for, customer):
     ]:
         assert (response.status_code, response.json()["code"]) == (409, "payment_in_progress")
     assert Order.objects.get().status == "pending"
+
+
+@pytest.mark.parametrize("change", ["cancelled", "edited"])
+def test_an_order_changed_once_its_attempt_was_no_longer_in_flight_is_not_executed(
+    client_for, customer, change
+):
+    product = ProductFactory(quantity=5)
+    order = order_make(customer=customer, items=[(product, 1)])
+    gateway = services.payments.get_gateway()
+    started = services._attempt_start(order=order, actor=customer, gateway=gateway, request_key="")
+    result = gateway.charge(
+        amount=started.attempt.amount,
+        token="tok",  # noqa: S106 - a card token
+        description=f"Order {order.pk}",
+        idempotency_key=started.attempt.idempotency_key,
+    )
+    Payment.objects.update(in_flight_until=timezone.now())  # the request's time is over
+    client = client_for(customer)
+    if change == "cancelled":
+        response = client.post(f"{URL}{order.pk}/cancel/")
+    else:
+        response = client.patch(
+            f"{URL}{order.pk}/", {"items": [{"product": product.pk, "quantity": 3}]}, format="json"
+        )
+    assert response.status_code == 200
+
+    with pytest.raises(services.OrderNotPending):  # the late capture of the first request
+        services._attempt_capture(started, reference=result.reference, actor=customer)
+
+    order.refresh_from_db()
+    assert order.status == ("cancelled" if change == "cancelled" else "pending")
+    assert states() == ["voided"]
+    assert Product.objects.get().quantity == 5
+    assert not StockMovement.objects.exists()
+    assert TestGateway.net_charged() == 0
 
 
 def test_refund_sends_the_refund_after_commit(customer, django_capture_on_commit_callbacks):
