@@ -130,8 +130,12 @@ def make_data(args, rng):
                 quantity = rng.randint(1, 2)
                 demand[product.pk] += quantity
                 lines.append(
-                    OrderLine(
-                        order=order, product=product, quantity=quantity, unit_price=product.price
+                    OrderLine(  # priced as order_create prices a line
+                        order=order,
+                        product=product,
+                        quantity=quantity,
+                        unit_price=product.price,
+                        unit_cost=product.cost,
                     )
                 )
         OrderLine.objects.bulk_create(lines)

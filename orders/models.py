@@ -42,7 +42,8 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """One product in an order. unit_price and unit_cost are fixed at execution."""
+    """One product in an order. unit_price and unit_cost are the product's when the line was
+    placed or last edited, and fixed at the product's then current ones at execution."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     # PROTECT: a product that has ever been ordered cannot be deleted, by the database itself.

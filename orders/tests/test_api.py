@@ -159,6 +159,32 @@ def test_order_pending_shows_current_price_executed_keeps_its_own(client_for, cu
     assert Order.objects.get().total == Decimal("36.00")
 
 
+def test_order_execute_fixes_the_lines_whose_price_or_cost_changed_since_they_were_placed(
+    client_for, customer
+):
+    costlier = ProductFactory(price=Decimal("10.00"), cost=Decimal("4.00"))
+    same = ProductFactory(price=Decimal("3.00"), cost=Decimal("1.00"))
+    older = ProductFactory(price=Decimal("2.00"), cost=Decimal("0.50"))
+    order = order_make(customer=customer, items=[(costlier, 2), (same, 1), (older, 1)])
+    priced = dict(OrderLine.objects.values_list("product_id", "unit_cost"))
+    assert priced == {
+        costlier.pk: Decimal("4.00"),
+        same.pk: Decimal("1.00"),
+        older.pk: Decimal("0.50"),
+    }
+    Product.objects.filter(pk=costlier.pk).update(cost=Decimal("6.50"))  # the price unchanged
+    OrderLine.objects.filter(product=older).update(unit_cost=None)  # placed before costs were kept
+
+    assert client_for(customer).post(f"{URL}{order.pk}/execute/").status_code == 200
+    fixed = {line.product_id: (line.unit_price, line.unit_cost) for line in OrderLine.objects.all()}
+    assert fixed == {
+        costlier.pk: (Decimal("10.00"), Decimal("6.50")),
+        same.pk: (Decimal("3.00"), Decimal("1.00")),
+        older.pk: (Decimal("2.00"), Decimal("0.50")),
+    }
+    assert Order.objects.get().total == Decimal("25.00")
+
+
 # Update and cancel -------------------------------------------------------------------------
 
 
