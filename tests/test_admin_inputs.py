@@ -110,3 +110,38 @@ def test_admin_changelist_lookup_the_database_refuses_shows_the_list_again(looku
 
     assert answers
     assert {url: (302, f"{url}?e=1") for url in answers} == answers
+
+
+@pytest.mark.parametrize("category", ["abc", "1.5", "1e999", "\x00"])
+def test_admin_product_form_category_not_a_key_is_a_field_error(category):
+    from inventory.models import Product
+    from inventory.tests.factories import ProductFactory
+
+    product = ProductFactory()
+    client = logged_in(StaffFactory(role="inventory"))
+    data = {"sku": "N-1", "name": "New", "price": "1.00", "cost": "0.50", "quantity": "1"}
+
+    for url in ("/admin/inventory/product/add/", f"/admin/inventory/product/{product.pk}/change/"):
+        response = client.post(url, {**data, "category": category})
+
+        assert response.status_code == 200, url
+        assert "category" in response.context["adminform"].form.errors
+    assert list(Product.objects.values_list("sku", flat=True)) == [product.sku]
+
+
+def test_admin_action_on_a_selection_that_is_not_a_key_deletes_nothing():
+    from inventory.models import Product
+    from inventory.tests.factories import ProductFactory
+
+    product = ProductFactory()
+    client = logged_in(StaffFactory(role="inventory"))
+
+    response = client.post(
+        "/admin/inventory/product/",
+        {"action": "delete_selected", "_selected_action": [str(product.pk), "abc"], "index": "0"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "The selection is not valid" in response.content.decode()
+    assert Product.objects.filter(pk=product.pk).exists()
