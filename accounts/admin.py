@@ -1,13 +1,17 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.models import Group
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils.html import format_html
+from rest_framework_simplejwt.token_blacklist import admin as token_admin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import Customer, User
 from orders.models import Order
-from shop.admin import ReadOnlyAdminMixin
+from shop.admin import LookupCheckingAdminMixin, ReadOnlyAdminMixin
 from shop.money import money
 
 
@@ -24,7 +28,7 @@ class ShopUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LookupCheckingAdminMixin, BaseUserAdmin):
     form = ShopUserChangeForm
     add_form = ShopUserCreationForm
     ordering = ["email"]
@@ -60,7 +64,7 @@ class AccountStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(LookupCheckingAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Customers, read-only, for order support (Order managers): who they are and what they
     bought. Never the password hash, nor permissions."""
 
@@ -95,3 +99,14 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def orders(self, obj):
         url = reverse("admin:orders_order_changelist") + f"?customer__id__exact={obj.pk}"
         return format_html('<a href="{}">All orders of this customer</a>', url)
+
+
+# Django's and simplejwt's own screens, with the project's changelist: a URL lookup the
+# database refuses shows the unfiltered list, not a 500 (shop.admin.LookupCheckingAdminMixin).
+for _model, _base in (
+    (Group, BaseGroupAdmin),
+    (OutstandingToken, token_admin.OutstandingTokenAdmin),
+    (BlacklistedToken, token_admin.BlacklistedTokenAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_base.__name__, (LookupCheckingAdminMixin, _base), {}))

@@ -16,6 +16,7 @@ from inventory.admin_spreadsheets import ProductSpreadsheetAdminMixin
 from inventory.models import Category, Product, ProductChange, StockMovement
 from shop.admin import (
     FieldConstraintErrorsForm,
+    LookupCheckingAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     RelatedLinksMixin,
@@ -46,7 +47,7 @@ class LedgerCascadeMixin:
 
 
 @admin.register(Category)
-class CategoryAdmin(LedgerCascadeMixin, admin.ModelAdmin):
+class CategoryAdmin(LookupCheckingAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
     list_display = ["name", "product_count", "created_at"]
     search_fields = ["name"]
 
@@ -116,7 +117,9 @@ class ProductChangeInline(RelatedLinksMixin, ReadOnlyInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin):
+class ProductAdmin(
+    LookupCheckingAdminMixin, ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.ModelAdmin
+):
     # What fits a 1366-pixel screen beside the filters (the last change is on each product's
     # page).
     list_display = [
@@ -181,7 +184,9 @@ class ProductAdmin(ProductSpreadsheetAdminMixin, LedgerCascadeMixin, admin.Model
 
 
 @admin.register(ProductChange)
-class ProductChangeAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProductChangeAdmin(
+    LookupCheckingAdminMixin, RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The catalog's audit trail, read-only: rows are written by product_update only."""
 
     list_display = ["created_at", "product", "actor", "changes"]
@@ -194,7 +199,9 @@ class ProductChangeAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(
+    LookupCheckingAdminMixin, RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The stock ledger, read-only: rows are written by the stock service only."""
 
     # Six columns fit a 1366-pixel screen beside the filters: the reason, the order, the import

@@ -4,13 +4,15 @@ reloads itself every two seconds until the job ends) and its result or errors as
 from django.contrib import admin
 
 from inventory.models import ImportJob
-from shop.admin import ReadOnlyAdminMixin, RelatedLinksMixin
+from shop.admin import LookupCheckingAdminMixin, ReadOnlyAdminMixin, RelatedLinksMixin
 
 REFRESH_SECONDS = 2
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportJobAdmin(
+    LookupCheckingAdminMixin, RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     related_links = {"user": ("admin:accounts_user_change", "accounts.view_user", None)}
     list_display = ("id", "created_at", "user", "file_name", "status", "progress", "finished_at")
     list_filter = ("status", "source", "created_at")

@@ -33,7 +33,7 @@ from inventory.spreadsheets.uploads import (
     upload_store,
 )
 from inventory.spreadsheets.write import PREVIEW_ROWS
-from shop.admin import ReadOnlyAdminMixin, RelatedLinksMixin
+from shop.admin import LookupCheckingAdminMixin, ReadOnlyAdminMixin, RelatedLinksMixin
 
 
 class UploadForm(forms.Form):
@@ -196,7 +196,9 @@ class ProductSpreadsheetAdminMixin:
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportBatchAdmin(
+    LookupCheckingAdminMixin, RelatedLinksMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     related_links = {"user": ("admin:accounts_user_change", "accounts.view_user", None)}
     list_display = (
         "id",

@@ -12,7 +12,12 @@ from django_countries import countries
 from inventory.models import MAX_ID
 from orders import selectors, services
 from orders.models import Order, OrderEvent, OrderLine, Payment
-from shop.admin import ReadOnlyAdminMixin, ReadOnlyInline, RelatedLinksMixin
+from shop.admin import (
+    LookupCheckingAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    RelatedLinksMixin,
+)
 from shop.errors import DomainError
 from shop.money import money
 
@@ -85,7 +90,7 @@ class CountryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(LookupCheckingAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every payment attempt, read-only, for Order managers: what happened to the money."""
 
     # Fits a 1366-pixel screen: the gateway is a filter and on each attempt's page.
@@ -140,7 +145,7 @@ STAFF_CHANGES = {
 
 
 @admin.register(Order)
-class OrderAdmin(RelatedLinksMixin, admin.ModelAdmin):
+class OrderAdmin(LookupCheckingAdminMixin, RelatedLinksMixin, admin.ModelAdmin):
     """For Order managers: orders are read-only here; refunds and cancellations go through a
     confirmation page (from the order's own page or the list's actions), call the same
     services as the API and are written to the admin history."""

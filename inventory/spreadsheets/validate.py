@@ -158,6 +158,8 @@ def _header(cells: Sequence[Any]) -> tuple[list[int], list[dict]]:
     positions: dict[str, int] = {}
     expected = ", ".join(COLUMNS)
     for index, name in enumerate(names):
+        if len(errors) >= MAX_ERRORS:  # a data row of a million cells read as the header
+            break
         if not name:
             errors.append(error(1, None, f"Column {index + 1} has no name in the header row."))
         elif _CONTROL.search(name) or name not in COLUMNS:
@@ -192,7 +194,7 @@ def parse_rows(rows: Iterable[Sequence[Any]], errors: list[dict]) -> Iterator[tu
             raise SpreadsheetInvalid([error(1, None, message)])
         positions, header_errors = _header(header)
         if header_errors:
-            raise SpreadsheetInvalid(header_errors)
+            raise SpreadsheetInvalid(listed(header_errors))
         yield from _parse_body(iterator, positions, errors)
     except Unreadable as exc:
         raise unreadable_error(exc) from exc

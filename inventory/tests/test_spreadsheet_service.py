@@ -135,6 +135,22 @@ def test_product_import_stops_listing_after_max_errors(db, monkeypatch):
     ]
 
 
+def test_product_import_stops_listing_header_errors_after_max_errors(db, monkeypatch):
+    # A file of one line of a million cells (a data row, no header) must not make a million
+    # header errors: the list is capped like the rows' errors.
+    monkeypatch.setattr("inventory.spreadsheets.validate.MAX_ERRORS", 3)
+    content = ("x," * 50 + "x\r\n").encode()
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(file=io.BytesIO(content), file_name="wide.csv")
+    assert [(e["row"], e["field"]) for e in caught.value.errors] == [
+        (1, "x"),
+        (1, "x"),
+        (1, "x"),
+        (None, None),
+    ]
+    assert caught.value.errors[-1]["message"] == "Stopped after 3 errors."
+
+
 def test_product_import_reads_semicolon_csv_and_explains_decimal_commas(db):
     content = "sku;name;category;price;cost;quantity\r\nA;Apple, red;Fruit;1.50;0;2\r\n"
     result = product_import(file=io.BytesIO(content.encode()), file_name="excel.csv")
