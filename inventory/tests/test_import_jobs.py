@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from inventory.jobs import import_job_create, import_job_run
@@ -207,6 +207,25 @@ def test_command_background_prints_the_job_id(tmp_path, capsys, django_capture_o
     assert job.status == ImportJob.Status.SUCCEEDED
     assert job.source == ImportBatch.Source.COMMAND
     assert Product.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_command_background_job_that_failed_inline_exits_1_with_its_errors(tmp_path, capsys):
+    # No broker: the job runs inline as it is queued (on commit, here at once).
+    path = tmp_path / "products.csv"
+    path.write_bytes(csv_bytes([HEADER, ["A-1", "Alpha", "Tools", "12.345", "4.00", "5"]]))
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_products", str(path), "--background")
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert raised.value.returncode == 1
+    assert str(raised.value).startswith(f"Import job #{job.pk} failed with 1 error(s)")
+    out, err = capsys.readouterr()
+    assert out.strip() == str(job.pk)
+    assert "row 2: price 12.345: at most 2 decimal places." in err
+    assert not Product.objects.exists()
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from inventory.jobs import import_job_create
-from inventory.models import ImportBatch
+from inventory.models import ImportBatch, ImportJob
 from inventory.spreadsheets import SpreadsheetInvalid, product_import
 from shop.commands import BaseCommand
 
@@ -106,8 +106,15 @@ class Command(BaseCommand):
                 )
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from None
-        job.refresh_from_db(fields=["status"])  # without a broker it has already run
+        job.refresh_from_db(fields=["status", "errors"])  # without a broker it has already run
         self.stdout.write(str(job.pk))
+        if job.status == ImportJob.Status.FAILED:
+            self._report(job.errors)
+            raise CommandError(
+                f"Import job #{job.pk} failed with {len(job.errors)} error(s) in {path.name}: "
+                "nothing was imported.",
+                returncode=1,
+            )
         self.stderr.write(
             f"Import job #{job.pk} {job.status}: follow it in the admin (Inventory › Import "
             f"jobs) or at GET /api/v1/products/imports/{job.pk}/."
