@@ -438,10 +438,12 @@ def _attempt_event(attempt: Payment, *, actor, error: str = "") -> OrderEvent:
 
 @transaction.atomic
 def _attempt_move(
-    attempt: Payment, state: str, *, actor=None, error: str = "", **fields
+    attempt: Payment, state: str, *, actor=None, error: str = "", claim=None, **fields
 ) -> Payment | None:
     """Lock the attempt and move it to `state` (with an order event), unless it is no longer in
-    one of the states it may leave for that one. Returns the moved attempt, or None."""
+    one of the states it may leave for that one, or (with `claim`, the reconciler's) its
+    `in_flight_until` is no longer that claim: a retry of its request resumed it meanwhile.
+    Returns the moved attempt, or None."""
     allowed = {
         Payment.State.APPROVED: (Payment.State.STARTED,),
         Payment.State.DECLINED: (Payment.State.STARTED,),
@@ -449,7 +451,10 @@ def _attempt_move(
         Payment.State.VOIDED: (Payment.State.APPROVED,),
         Payment.State.REFUNDED: (Payment.State.REFUND_PENDING,),
     }[state]
-    locked = Payment.objects.select_for_update().filter(pk=attempt.pk, state__in=allowed).first()
+    locked = Payment.objects.select_for_update().filter(pk=attempt.pk, state__in=allowed)
+    if claim is not None:
+        locked = locked.filter(in_flight_until=claim)
+    locked = locked.first()
     if locked is None:
         return None
     locked.state, locked.last_error = state, error[:2000]
@@ -584,24 +589,33 @@ def payment_attempts_reconcile(*, now=None) -> dict[str, int]:
                 Payment.objects.filter(pk=pk).update(in_flight_until=claim)
         if attempt is None:
             continue
-        state = str(_attempt_settle(attempt, gateway=gateway))
+        state = str(_attempt_settle(attempt, gateway=gateway, claim=claim))
         outcome[state] = outcome.get(state, 0) + 1
     return outcome
 
 
-def _attempt_settle(attempt: Payment, *, gateway) -> str:
-    """One unfinished attempt brought to a final state if the gateway answers; its new state."""
+def _attempt_settle(attempt: Payment, *, gateway, claim) -> str:
+    """One unfinished attempt brought to a final state if the gateway answers; its new state.
+
+    A `started` attempt is moved only if still under this reconciler's claim: a retry of the
+    same request may resume it while the gateway is asked (phase 1 sets its in_flight_until),
+    and its charge, made after that answer, is then the retry's to capture or void."""
     try:
         if attempt.state == Payment.State.STARTED:
             found = payments.call(gateway.find_charge, idempotency_key=attempt.idempotency_key)
             if found is None or not found.approved:
                 state = Payment.State.DECLINED if found else Payment.State.FAILED
                 error = found.message if found else "The gateway has no charge under this key."
-                _attempt_move(attempt, state, error=error)
-                return state
-            moved = _attempt_move(attempt, Payment.State.APPROVED, reference=found.reference)
-            if moved is None:  # captured by its execution meanwhile
-                return Payment.objects.get(pk=attempt.pk).state
+                moved = _attempt_move(attempt, state, error=error, claim=claim)
+            else:
+                moved = _attempt_move(
+                    attempt, Payment.State.APPROVED, reference=found.reference, claim=claim
+                )
+            if moved is None:  # resumed by a retry, or captured by its execution, meanwhile
+                state = Payment.objects.get(pk=attempt.pk).state
+                return "left" if state in Payment.UNFINISHED else state
+            if moved.state != Payment.State.APPROVED:
+                return moved.state
             attempt = moved
         if attempt.state == Payment.State.APPROVED:
             payments.call(gateway.void, reference=attempt.reference)
@@ -612,7 +626,8 @@ def _attempt_settle(attempt: Payment, *, gateway) -> str:
             state = Payment.objects.get(pk=attempt.pk).state
             return "left" if state in Payment.UNFINISHED else state
     except payments.GatewayUnavailable as exc:
-        Payment.objects.filter(pk=attempt.pk).update(
+        # Due again at the next run, unless a retry resumed it (then it is in flight).
+        Payment.objects.filter(pk=attempt.pk, in_flight_until=claim).update(
             last_error=f"reconcile: {exc}"[:2000], in_flight_until=timezone.now()
         )
     return "left"
