@@ -51,6 +51,11 @@ class IdempotencyKeyReused(DomainError):
     detail = "This Idempotency-Key was already used with a different request."
 
 
+# The largest total Order.total and Payment.amount hold (12 digits, 2 after the point).
+ORDER_TOTAL_MAX = Decimal("9999999999.99")
+TOTAL_TOO_LARGE = f"An order's total is at most {ORDER_TOTAL_MAX}."
+
+
 @dataclass(frozen=True)
 class OrderItem:
     product: Product
@@ -76,6 +81,8 @@ def _check_items(items: Sequence[OrderItem]) -> None:
                 f"Only {item.product.quantity} of product {item.product.pk} in stock "
                 f"({item.quantity} requested)."
             )
+    if not errors and _total(items) > ORDER_TOTAL_MAX:
+        errors.append(TOTAL_TOO_LARGE)
     if errors:
         raise ValidationError({"items": errors})
 
@@ -320,6 +327,8 @@ def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Starte
             line.unit_price, line.unit_cost = now_priced
             repriced.append(line)
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+    if total > ORDER_TOTAL_MAX:  # prices rose since the order was placed
+        raise ValidationError({"items": [TOTAL_TOO_LARGE]})
     resumable = [a for a in mine if a.state == Payment.State.STARTED and a.amount == total]
     if resumable:  # the same request again: charge under the same key, the gateway answers once
         attempt = resumable[-1]
