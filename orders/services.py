@@ -113,7 +113,11 @@ def _lines_replace(*, order: Order, items: Sequence[OrderItem]) -> None:
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().get(pk=order.pk)
+    # FOR NO KEY UPDATE: it excludes every other writer of the order, but not the key-share
+    # lock a new row pointing at the order takes (an order event written by _attempt_move,
+    # which holds its attempt's lock): a retry holding the order while it resumes that
+    # attempt would otherwise deadlock with the reconciler settling it.
+    return Order.objects.select_for_update(no_key=True).get(pk=order.pk)
 
 
 def _check_changeable(order: Order) -> None:
@@ -330,11 +334,16 @@ def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Starte
     if total > ORDER_TOTAL_MAX:  # prices rose since the order was placed
         raise ValidationError({"items": [TOTAL_TOO_LARGE]})
     resumable = [a for a in mine if a.state == Payment.State.STARTED and a.amount == total]
-    if resumable:  # the same request again: charge under the same key, the gateway answers once
-        attempt = resumable[-1]
-        attempt.in_flight_until = _in_flight_until()
-        attempt.save(update_fields=["in_flight_until", "updated_at"])
-    else:
+    attempt = resumable[-1] if resumable else None
+    if attempt is not None:  # the same request again: charge under the same key, once
+        # Only if still `started`: the reconciler may have settled it since it was read.
+        until = _in_flight_until()
+        resumed = Payment.objects.filter(pk=attempt.pk, state=Payment.State.STARTED).update(
+            in_flight_until=until, updated_at=now
+        )
+        attempt.in_flight_until = until
+        attempt = attempt if resumed else None
+    if attempt is None:
         attempt = Payment.objects.create(
             order=order,
             amount=total,
@@ -647,7 +656,7 @@ def orders_cancel_for_deleted_user(*, user) -> int:
     """Cancel every pending order of an account being deleted. Executed ones stay."""
     now = timezone.now()
     pending = list(
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(no_key=True)
         .filter(customer=user, status=Order.Status.PENDING)
         .order_by("pk")
     )

@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def _in_thread(func, results):
+def _in_thread(func, results, name=None):
     def run():
         try:
             results.append(func())
@@ -31,7 +31,7 @@ def _in_thread(func, results):
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, name=name)
     thread.start()
     return thread
 
@@ -91,3 +91,61 @@ def test_retry_resuming_its_attempt_while_the_reconciler_asks_the_gateway(
     assert Product.objects.get().quantity == 3
     assert list(Payment.objects.values_list("state", flat=True)) == ["captured"]
     assert TestGateway.operations(f"Order {order.pk}")["charges"] == 1
+
+
+def test_retry_reading_its_attempt_while_the_reconciler_settles_it(monkeypatch):
+    """The same race, one step earlier: the retry has locked the order and read its attempt as
+    `started` when the reconciler, told "no charge", settles it (`failed`, with an order
+    event). Neither waits for the other's lock (they deadlocked: the order's FOR UPDATE against
+    the event's key-share lock), and the retry, finding its attempt settled, charges under a
+    new one rather than under a key the reconciler has closed."""
+    customer = UserFactory()
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 2)])
+    TestGateway.faults_set(charge="error_before")
+    with pytest.raises(services.PaymentUnavailable):
+        services.order_execute(order=order, actor=customer, idempotency_key="k")
+    TestGateway.faults_clear()
+
+    asked, answer, read, go_on = (threading.Event() for _ in range(4))
+    find_charge, attempts_of = TestGateway.find_charge, services._attempts_of
+
+    def slow_find_charge(self, **kwargs):
+        found = find_charge(self, **kwargs)
+        asked.set()
+        assert answer.wait(10)
+        return found
+
+    def attempts_then_wait(order_id, **kwargs):
+        attempts = attempts_of(order_id, **kwargs)
+        if threading.current_thread().name == "retry":
+            read.set()
+            go_on.wait(10)
+        return attempts
+
+    monkeypatch.setattr(TestGateway, "find_charge", slow_find_charge)
+    monkeypatch.setattr(services, "_attempts_of", attempts_then_wait)
+
+    outcome, retried = [], []
+    later = timezone.now() + timedelta(minutes=5)
+    reconciler = _in_thread(lambda: services.payment_attempts_reconcile(now=later), outcome)
+    assert asked.wait(10)
+    retry = _in_thread(
+        lambda: services.order_execute(order=order, actor=customer, idempotency_key="k"),
+        retried,
+        name="retry",
+    )
+    assert read.wait(10)  # the retry holds the order's lock and has read the attempt
+    answer.set()
+    reconciler.join(3)  # it settles the attempt now, unless it waits for the retry's lock
+    go_on.set()
+    reconciler.join(20)
+    retry.join(20)
+    monkeypatch.undo()
+
+    assert outcome == [{"failed": 1}], outcome
+    assert isinstance(retried[0], Order), retried
+    assert list(Payment.objects.order_by("pk").values_list("state", flat=True)) == [
+        "failed",
+        "captured",
+    ]
+    assert_money_invariant()
