@@ -51,6 +51,11 @@ class IdempotencyKeyReused(DomainError):
     detail = "This Idempotency-Key was already used with a different request."
 
 
+# The largest total Order.total and Payment.amount hold (12 digits, 2 after the point).
+ORDER_TOTAL_MAX = Decimal("9999999999.99")
+TOTAL_TOO_LARGE = f"An order's total is at most {ORDER_TOTAL_MAX}."
+
+
 @dataclass(frozen=True)
 class OrderItem:
     product: Product
@@ -76,6 +81,8 @@ def _check_items(items: Sequence[OrderItem]) -> None:
                 f"Only {item.product.quantity} of product {item.product.pk} in stock "
                 f"({item.quantity} requested)."
             )
+    if not errors and _total(items) > ORDER_TOTAL_MAX:
+        errors.append(TOTAL_TOO_LARGE)
     if errors:
         raise ValidationError({"items": errors})
 
@@ -106,7 +113,11 @@ def _lines_replace(*, order: Order, items: Sequence[OrderItem]) -> None:
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().get(pk=order.pk)
+    # FOR NO KEY UPDATE: it excludes every other writer of the order, but not the key-share
+    # lock a new row pointing at the order takes (an order event written by _attempt_move,
+    # which holds its attempt's lock): a retry holding the order while it resumes that
+    # attempt would otherwise deadlock with the reconciler settling it.
+    return Order.objects.select_for_update(no_key=True).get(pk=order.pk)
 
 
 def _check_changeable(order: Order) -> None:
@@ -320,12 +331,19 @@ def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Starte
             line.unit_price, line.unit_cost = now_priced
             repriced.append(line)
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+    if total > ORDER_TOTAL_MAX:  # prices rose since the order was placed
+        raise ValidationError({"items": [TOTAL_TOO_LARGE]})
     resumable = [a for a in mine if a.state == Payment.State.STARTED and a.amount == total]
-    if resumable:  # the same request again: charge under the same key, the gateway answers once
-        attempt = resumable[-1]
-        attempt.in_flight_until = _in_flight_until()
-        attempt.save(update_fields=["in_flight_until", "updated_at"])
-    else:
+    attempt = resumable[-1] if resumable else None
+    if attempt is not None:  # the same request again: charge under the same key, once
+        # Only if still `started`: the reconciler may have settled it since it was read.
+        until = _in_flight_until()
+        resumed = Payment.objects.filter(pk=attempt.pk, state=Payment.State.STARTED).update(
+            in_flight_until=until, updated_at=now
+        )
+        attempt.in_flight_until = until
+        attempt = attempt if resumed else None
+    if attempt is None:
         attempt = Payment.objects.create(
             order=order,
             amount=total,
@@ -438,10 +456,12 @@ def _attempt_event(attempt: Payment, *, actor, error: str = "") -> OrderEvent:
 
 @transaction.atomic
 def _attempt_move(
-    attempt: Payment, state: str, *, actor=None, error: str = "", **fields
+    attempt: Payment, state: str, *, actor=None, error: str = "", claim=None, **fields
 ) -> Payment | None:
     """Lock the attempt and move it to `state` (with an order event), unless it is no longer in
-    one of the states it may leave for that one. Returns the moved attempt, or None."""
+    one of the states it may leave for that one, or (with `claim`, the reconciler's) its
+    `in_flight_until` is no longer that claim: a retry of its request resumed it meanwhile.
+    Returns the moved attempt, or None."""
     allowed = {
         Payment.State.APPROVED: (Payment.State.STARTED,),
         Payment.State.DECLINED: (Payment.State.STARTED,),
@@ -449,7 +469,10 @@ def _attempt_move(
         Payment.State.VOIDED: (Payment.State.APPROVED,),
         Payment.State.REFUNDED: (Payment.State.REFUND_PENDING,),
     }[state]
-    locked = Payment.objects.select_for_update().filter(pk=attempt.pk, state__in=allowed).first()
+    locked = Payment.objects.select_for_update().filter(pk=attempt.pk, state__in=allowed)
+    if claim is not None:
+        locked = locked.filter(in_flight_until=claim)
+    locked = locked.first()
     if locked is None:
         return None
     locked.state, locked.last_error = state, error[:2000]
@@ -584,24 +607,33 @@ def payment_attempts_reconcile(*, now=None) -> dict[str, int]:
                 Payment.objects.filter(pk=pk).update(in_flight_until=claim)
         if attempt is None:
             continue
-        state = str(_attempt_settle(attempt, gateway=gateway))
+        state = str(_attempt_settle(attempt, gateway=gateway, claim=claim))
         outcome[state] = outcome.get(state, 0) + 1
     return outcome
 
 
-def _attempt_settle(attempt: Payment, *, gateway) -> str:
-    """One unfinished attempt brought to a final state if the gateway answers; its new state."""
+def _attempt_settle(attempt: Payment, *, gateway, claim) -> str:
+    """One unfinished attempt brought to a final state if the gateway answers; its new state.
+
+    A `started` attempt is moved only if still under this reconciler's claim: a retry of the
+    same request may resume it while the gateway is asked (phase 1 sets its in_flight_until),
+    and its charge, made after that answer, is then the retry's to capture or void."""
     try:
         if attempt.state == Payment.State.STARTED:
             found = payments.call(gateway.find_charge, idempotency_key=attempt.idempotency_key)
             if found is None or not found.approved:
                 state = Payment.State.DECLINED if found else Payment.State.FAILED
                 error = found.message if found else "The gateway has no charge under this key."
-                _attempt_move(attempt, state, error=error)
-                return state
-            moved = _attempt_move(attempt, Payment.State.APPROVED, reference=found.reference)
-            if moved is None:  # captured by its execution meanwhile
-                return Payment.objects.get(pk=attempt.pk).state
+                moved = _attempt_move(attempt, state, error=error, claim=claim)
+            else:
+                moved = _attempt_move(
+                    attempt, Payment.State.APPROVED, reference=found.reference, claim=claim
+                )
+            if moved is None:  # resumed by a retry, or captured by its execution, meanwhile
+                state = Payment.objects.get(pk=attempt.pk).state
+                return "left" if state in Payment.UNFINISHED else state
+            if moved.state != Payment.State.APPROVED:
+                return moved.state
             attempt = moved
         if attempt.state == Payment.State.APPROVED:
             payments.call(gateway.void, reference=attempt.reference)
@@ -612,7 +644,8 @@ def _attempt_settle(attempt: Payment, *, gateway) -> str:
             state = Payment.objects.get(pk=attempt.pk).state
             return "left" if state in Payment.UNFINISHED else state
     except payments.GatewayUnavailable as exc:
-        Payment.objects.filter(pk=attempt.pk).update(
+        # Due again at the next run, unless a retry resumed it (then it is in flight).
+        Payment.objects.filter(pk=attempt.pk, in_flight_until=claim).update(
             last_error=f"reconcile: {exc}"[:2000], in_flight_until=timezone.now()
         )
     return "left"
@@ -623,7 +656,7 @@ def orders_cancel_for_deleted_user(*, user) -> int:
     """Cancel every pending order of an account being deleted. Executed ones stay."""
     now = timezone.now()
     pending = list(
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(no_key=True)
         .filter(customer=user, status=Order.Status.PENDING)
         .order_by("pk")
     )

@@ -563,3 +563,30 @@ def test_order_patch_item_without_quantity_is_400(client_for, customer):
 
     assert response.status_code == 400
     assert "quantity" in response.json()["items"]["0"]
+
+
+def test_order_total_beyond_what_a_total_can_hold_is_400_and_changes_nothing(client_for, customer):
+    """An order's total has 12 digits (10 before the point): more is a 400, not a database
+    overflow (a 500 on PostgreSQL), at creation, at an edit and at execution (prices rose)."""
+    client = client_for(customer)
+    product = ProductFactory(price=Decimal("99999999.99"), quantity=1000)
+    items = [{"product": product.pk, "quantity": 101}]
+    response = client.post(URL, {"shipping_country": "FR", "items": items}, format="json")
+    assert response.status_code == 400, response.content
+    assert "total" in response.json()["items"][0]
+    assert not Order.objects.exists()
+
+    order = order_make(customer=customer, items=[(product, 1)])
+    response = client.patch(f"{URL}{order.pk}/", {"items": items}, format="json")
+    assert response.status_code == 400, response.content
+    assert order.lines.get().quantity == 1
+
+    cheap = ProductFactory(price=Decimal("1.00"), quantity=1000)
+    order = order_make(customer=customer, items=[(cheap, 1000)])
+    Product.objects.filter(pk=cheap.pk).update(price=Decimal("99999999.99"))
+    response = client.post(f"{URL}{order.pk}/execute/", {}, HTTP_IDEMPOTENCY_KEY="big")
+    assert response.status_code == 400, response.content
+    assert "total" in response.json()["items"][0]
+    assert Order.objects.get(pk=order.pk).status == "pending"
+    assert not Payment.objects.exists()
+    assert Product.objects.get(pk=cheap.pk).quantity == 1000
