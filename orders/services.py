@@ -200,6 +200,7 @@ class ProductUnavailable(DomainError):
 class PaymentInProgress(DomainError):
     code = "payment_in_progress"
     detail = "Another execution of this order is in progress."
+    lasting = False
 
 
 class PaymentUnavailable(DomainError):
@@ -299,14 +300,13 @@ def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Starte
         return _order_read(order.pk)
     if order.status != Order.Status.PENDING:
         raise OrderNotPending()
-    busy = [
-        a
-        for a in attempts
-        if a.state in (Payment.State.STARTED, Payment.State.APPROVED)
-        and a.in_flight_until > now
-        and a not in mine
-    ]
-    if busy:
+
+    def in_flight(a: Payment) -> bool:
+        return (
+            a.state in (Payment.State.STARTED, Payment.State.APPROVED) and a.in_flight_until > now
+        )
+
+    if any(in_flight(a) for a in attempts if a not in mine):
         raise PaymentInProgress()
     lines = list(order.lines.select_related("product").order_by("pk"))
     if not lines:
@@ -334,6 +334,10 @@ def _attempt_start(*, order: Order, actor, gateway, request_key: str) -> _Starte
     if total > ORDER_TOTAL_MAX:  # prices rose since the order was placed
         raise ValidationError({"items": [TOTAL_TOO_LARGE]})
     resumable = [a for a in mine if a.state == Payment.State.STARTED and a.amount == total]
+    if any(in_flight(a) for a in mine if a not in resumable):
+        # This request's own execution, still charging for another amount (prices changed
+        # since): wait for its outcome rather than charge a second time.
+        raise PaymentInProgress()
     attempt = resumable[-1] if resumable else None
     if attempt is not None:  # the same request again: charge under the same key, once
         # Only if still `started`: the reconciler may have settled it since it was read.
@@ -704,8 +708,9 @@ def idempotent_call(
     """Run `handler` (which returns (status, JSON-able body)) at most once per (user, key).
 
     Returns (status, body, replayed). Domain errors (402/409) are stored and replayed like
-    successes; validation errors (400), 503s and unexpected errors store nothing, so the same
-    request may be sent again. Keys older than IDEMPOTENCY_KEY_TTL are forgotten.
+    successes, except those true only for a moment (`lasting` False: payment_in_progress);
+    validation errors (400), 503s and unexpected errors store nothing, so the same request may
+    be sent again. Keys older than IDEMPOTENCY_KEY_TTL are forgotten.
     Raises IdempotencyKeyReused (409) for a known key sent with a different request.
 
     Single-transaction handlers (resumable=False): the key row is claimed in the handler's
@@ -720,21 +725,24 @@ def idempotent_call(
             record, replay = _idempotency_claim(user=user, key=key, fingerprint=fingerprint)
             if replay:
                 return replay
-            status_code, body = _idempotency_run(handler)
-            _idempotency_store(record, status_code, body)
+            status_code, body, lasting = _idempotency_run(handler)
+            if lasting:
+                _idempotency_store(record, status_code, body)
+            else:  # free the key: the same request sent later gets the lasting answer
+                transaction.set_rollback(True)
         return status_code, body, False
     with transaction.atomic():
         record, replay = _idempotency_claim(user=user, key=key, fingerprint=fingerprint)
     if replay:
         return replay
     try:
-        status_code, body = _idempotency_run(handler)
+        status_code, body, lasting = _idempotency_run(handler)
     except Exception:
         # A 400 or an unexpected error: free the key, so that a corrected request may use it
         # (an execution already under way is found again by its attempt, not by this row).
         IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).delete()
         raise
-    if status_code < 500:
+    if status_code < 500 and lasting:  # the first request's row: left unanswered meanwhile
         _idempotency_store(record, status_code, body)
     return status_code, body, False
 
@@ -754,14 +762,17 @@ def _idempotency_claim(*, user, key, fingerprint):
     return record, (record.response_status, record.response_body, True)
 
 
-def _idempotency_run(handler):
+def _idempotency_run(handler) -> tuple[int, Any, bool]:
+    """(status, body, lasting): whether the answer is kept under the key."""
     try:
-        return handler()  # each service is its own transaction or savepoint
+        status_code, body = handler()  # each service is its own transaction or savepoint
     except DomainError as exc:
-        return exc.status_code, exc.as_dict()
+        return exc.status_code, exc.as_dict(), exc.lasting
+    return status_code, body, True
 
 
 def _idempotency_store(record, status_code, body) -> None:
-    IdempotencyKey.objects.filter(pk=record.pk).update(
+    # The first answer stays: a duplicate of a resumable request may have answered already.
+    IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).update(
         response_status=status_code, response_body=body
     )

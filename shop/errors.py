@@ -13,6 +13,9 @@ class DomainError(Exception):
     status_code: int = HTTPStatus.CONFLICT
     code = "conflict"
     detail = "The resource's state forbids this request."
+    # False for an answer true only for a moment (another request is under way): it is not
+    # kept under an Idempotency-Key, so the same request sent later gets the lasting answer.
+    lasting = True
 
     def __init__(self, detail: str | None = None, *, code: str | None = None, **extra):
         self.detail = detail or self.detail

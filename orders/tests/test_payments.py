@@ -185,6 +185,40 @@ def test_execute_while_another_is_in_flight_is_409(client_for, customer):
     assert Order.objects.get().status == "pending"
 
 
+def test_payment_in_progress_is_not_kept_under_an_idempotency_key(client_for, customer):
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 1)])
+    gateway = services.payments.get_gateway()
+    started = services._attempt_start(order=order, actor=customer, gateway=gateway, request_key="")
+    client = client_for(customer)
+    busy = execute(client, order, key="run")
+    assert (busy.status_code, busy.json()["code"]) == (409, "payment_in_progress")
+    services._attempt_release(started.attempt, error="the gateway did not answer")
+
+    # Sent again once that execution is no longer in flight: carried out, not a replayed 409.
+    run = execute(client, order, key="run")
+    assert (run.status_code, run.json()["status"]) == (200, "executed")
+    assert "Idempotent-Replayed" not in run
+
+
+def test_idempotent_call_keeps_no_answer_true_only_for_a_moment(customer):
+    def busy():
+        raise services.PaymentInProgress()
+
+    def done():
+        return 201, {"id": 1}
+
+    for resumable in (False, True):
+        key = f"k-{resumable}"
+        first = services.idempotent_call(
+            user=customer, key=key, fingerprint="f", handler=busy, resumable=resumable
+        )
+        assert first[:2] == (409, services.PaymentInProgress().as_dict())
+        again = services.idempotent_call(
+            user=customer, key=key, fingerprint="f", handler=done, resumable=resumable
+        )
+        assert again == (201, {"id": 1}, False)
+
+
 @pytest.mark.parametrize("change", ["cancelled", "edited"])
 def test_an_order_changed_once_its_attempt_was_no_longer_in_flight_is_not_executed(
     client_for, customer, change
@@ -295,4 +329,37 @@ def test_stock_race_inside_an_idempotent_request_answers_and_stores_409(customer
     assert states() == ["voided"]
     with pytest.raises(InsufficientStock):
         services.order_execute(order=order, actor=customer)
+    assert_money_invariant()
+
+
+def test_same_key_duplicate_while_the_first_charges_another_amount_waits_for_it(
+    client_for, customer, monkeypatch
+):
+    """The client re-sends its execute (same Idempotency-Key) while the first is charging, and
+    the product's price changed in between: the duplicate is told the execution is in progress
+    (not kept under the key), charges nothing; the first executes the order, and the key then
+    replays the first request's 200."""
+    product = ProductFactory(quantity=5, price=Decimal("10.00"))
+    order = order_make(customer=customer, items=[(product, 2)])
+    client = client_for(customer)
+    real_call, duplicate = payments.call, []
+
+    def call(method, **kwargs):
+        if method.__name__ == "charge" and not duplicate:  # the first request is charging
+            duplicate.append(None)
+            Product.objects.filter(pk=product.pk).update(price=Decimal("11.00"))
+            response = client.post(f"{URL}{order.pk}/execute/", {}, HTTP_IDEMPOTENCY_KEY="k")
+            duplicate[0] = response.status_code, response.json().get("code")
+        return real_call(method, **kwargs)
+
+    monkeypatch.setattr(payments, "call", call)
+    first = client.post(f"{URL}{order.pk}/execute/", {}, HTTP_IDEMPOTENCY_KEY="k")
+    monkeypatch.undo()
+    replay = client.post(f"{URL}{order.pk}/execute/", {}, HTTP_IDEMPOTENCY_KEY="k")
+
+    assert duplicate == [(409, "payment_in_progress")]
+    assert (first.status_code, first.json()["total"]) == (200, "20.00")
+    assert (replay.status_code, replay["Idempotent-Replayed"]) == (200, "true")
+    assert replay.json() == first.json()
+    assert list(Payment.objects.values_list("state", "amount")) == [("captured", Decimal("20.00"))]
     assert_money_invariant()
