@@ -146,6 +146,14 @@ _REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
 # A reference beyond any limit whatever its value: 4+ letters, or 8+ digits.
 _HUGE_REFERENCE = re.compile(rb"""\sr\s*=\s*["'](?:[A-Za-z]{4}|[A-Za-z]*[0-9]{8})""")
 _DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["']([^"']*)["']""")
+# A formula cell with no saved value (<c r="D2"><f>1+1</f><v /></c>), as written by programs
+# that do not calculate (openpyxl): a reader sees it empty.
+_UNCOMPUTED = re.compile(
+    rb"""<(?:\w+:)?c\s+r\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["'][^>]*>\s*"""
+    rb"""<(?:\w+:)?f\b[^>]*(?:/>|>[^<]{0,4000}</(?:\w+:)?f>)\s*"""
+    rb"""(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"""
+)
+_TAIL = 8192  # bytes of a block read again with the next: a match may straddle the two
 _AREA = re.compile(r"([A-Za-z]{0,3})([0-9]{0,7})(?::([A-Za-z]{0,3})([0-9]{0,7}))?\Z")
 
 
@@ -218,7 +226,8 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
     columns than Excel's limits, or a used area of more than MAX_CELLS cells.
 
     Reads the sheet's XML once as bytes, without parsing it: the largest row and column that
-    its `dimension` and its `r="…"` references name. Raises SpreadsheetInvalid.
+    its `dimension` and its `r="…"` references name, and the formula cells that hold no saved
+    value (refused too: a reader would see them empty). Raises SpreadsheetInvalid.
     """
     budget = 10 * settings.IMPORT_MAX_FILE_SIZE  # uncompressed XML, at most
     try:
@@ -232,6 +241,7 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
                     raise file_error("The workbook's sheet is too large to read.")
             letters: set[bytes] = set()
             numbers: set[bytes] = set()
+            uncomputed: dict[bytes, None] = {}  # in the sheet's order, once each
             tail = b""
             with zf.open(sheet) as xml:
                 for index, block in enumerate(iter(lambda: xml.read(_CHUNK), b"")):
@@ -245,7 +255,8 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
                     for column, row in _REFERENCE.findall(window):
                         letters.add(column)
                         numbers.add(row)
-                    tail = window[-64:]
+                    uncomputed.update(dict.fromkeys(_UNCOMPUTED.findall(window)))
+                    tail = window[-_TAIL:]
     except SpreadsheetInvalid:
         raise
     except _CORRUPT as exc:
@@ -257,7 +268,19 @@ def check_xlsx_limits(file: IO[bytes]) -> None:
     problem = _too_large(rows, columns)
     if problem:
         raise file_error(problem)
+    if uncomputed:
+        raise file_error(_uncomputed_message([c.decode("ascii").upper() for c in uncomputed]))
     file.seek(0)
+
+
+def _uncomputed_message(cells: list[str]) -> str:
+    named = ", ".join(cells[:5]) + (f" and {len(cells) - 5:,} more" if len(cells) > 5 else "")
+    return (
+        f"{'Cell' if len(cells) == 1 else 'Cells'} {named}: a formula whose value was never "
+        "calculated (the program that wrote the file does not calculate formulas). Open the "
+        "file in Excel or LibreOffice and save it again, or type the values. The file was not "
+        "read."
+    )
 
 
 def _check_dimension(reference: str) -> None:

@@ -146,6 +146,50 @@ def test_xlsx_starting_away_from_a1_keeps_rows_and_columns(first_row, first_colu
     assert error["row"] == 1 and error["message"].startswith(message)
 
 
+def test_xlsx_formulas_never_calculated_are_named_and_the_file_refused(
+    client_for, inventory_manager
+):
+    """openpyxl writes formulas without their values: a reader would take the cells as empty
+    ("price: this cell is required")."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(["A", "Apple", "Fruit", "=1+1", "0", 2])
+    sheet.append(["B", "Berry", "Fruit", "3", '=IF(1>0,"x","y")', "=2*" + "1+" * 1500 + "1"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    response = client_for(inventory_manager).post(
+        "/api/v1/products/import/", {"file": io.BytesIO(buffer.getvalue())}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "row": None,
+            "field": "file",
+            "message": "Cells D2, E3, F3: a formula whose value was never calculated (the "
+            "program that wrote the file does not calculate formulas). Open the file in Excel or "
+            "LibreOffice and save it again, or type the values. The file was not read.",
+        }
+    ]
+    assert db_state() == ([], [], 0, 0)
+
+
+def test_xlsx_formulas_with_their_saved_values_are_read(db):
+    values = ["A", "Apple", "Fruit", None, "1", "2"]
+    row = "".join(cell(f"{c}2", v) for c, v in zip("ABCDEF", values, strict=True) if v)
+    row += '<c r="D2"><f>1+1</f><v>2</v></c>'
+    content = workbook(header_row() + f'<row r="2">{row}</row>')
+
+    result = product_import(file=io.BytesIO(content), file_name="p.xlsx")
+
+    assert result.created == 1
+    assert db_state()[0][0][:4] == ("A", "Apple", "Fruit", 2)
+
+
 def test_xlsx_with_two_parts_of_the_same_name_is_refused(db):
     """zipfile reads the last of two same-named parts; another reader might read the first."""
     import warnings
