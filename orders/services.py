@@ -390,9 +390,14 @@ def _attempt_capture(started: _Started, *, reference: str, actor) -> Order:
             )
             if not captured:
                 state = Payment.objects.filter(pk=attempt.pk).values_list("state", flat=True)
-                if state.get() == Payment.State.CAPTURED:  # by a duplicate of this request
+                state = state.get()
+                if state == Payment.State.CAPTURED:  # by a duplicate of this request
                     return _order_read(order.pk)
-                raise PaymentUnavailable()  # settled by reconcile_payments meanwhile
+                if state != Payment.State.FAILED:
+                    raise PaymentUnavailable()  # settled by reconcile_payments meanwhile
+                # reconcile_payments found no charge under its key before this one landed:
+                # nobody else holds this approved charge, so it is voided here (below).
+                raise ChargeLanded()
             if not executed:  # cancelled, or edited once this attempt was no longer in flight
                 raise OrderNotPending()
             if started.repriced:
@@ -423,6 +428,9 @@ def _attempt_capture(started: _Started, *, reference: str, actor) -> Order:
             committing = True
     except PaymentUnavailable:
         raise  # the reconciler has it: not ours to void
+    except ChargeLanded as exc:
+        _attempt_void(attempt, reference=reference, actor=actor, error=str(exc))
+        raise PaymentUnavailable() from exc
     except Exception as exc:
         if committing:  # the error came from COMMIT: did it commit?
             state = _attempt_state(attempt)
@@ -433,6 +441,14 @@ def _attempt_capture(started: _Started, *, reference: str, actor) -> Order:
         _attempt_void(attempt, reference=reference, actor=actor, error=str(exc))
         raise
     return order
+
+
+class ChargeLanded(Exception):
+    """Phase 3 holds an approved charge whose attempt reconcile_payments had closed as
+    `failed` (the gateway had no charge under its key yet): the charge is voided."""
+
+    def __init__(self):
+        super().__init__("charged after reconcile_payments found no charge under its key")
 
 
 def _attempt_state(attempt: Payment) -> str | None:
@@ -467,7 +483,9 @@ def _attempt_move(
     `in_flight_until` is no longer that claim: a retry of its request resumed it meanwhile.
     Returns the moved attempt, or None."""
     allowed = {
-        Payment.State.APPROVED: (Payment.State.STARTED,),
+        # From `failed` only with the approved charge in hand (phase 3, _attempt_void): the
+        # reconciler found no charge under its key before it landed.
+        Payment.State.APPROVED: (Payment.State.STARTED, Payment.State.FAILED),
         Payment.State.DECLINED: (Payment.State.STARTED,),
         Payment.State.FAILED: (Payment.State.STARTED,),
         Payment.State.VOIDED: (Payment.State.APPROVED,),
@@ -490,9 +508,11 @@ def _attempt_move(
 def _attempt_release(attempt: Payment, *, error: str) -> None:
     """The request gives up on its attempt (the gateway did not answer): it stays `started`,
     no longer in flight, for a retry of the same request or for the reconciler."""
-    Payment.objects.filter(pk=attempt.pk, state=Payment.State.STARTED).update(
-        in_flight_until=timezone.now(), last_error=error[:2000], updated_at=timezone.now()
-    )
+    # Only while the attempt is still this request's: a duplicate of the same request that
+    # resumed it meanwhile (a later in_flight_until) is still charging.
+    Payment.objects.filter(
+        pk=attempt.pk, state=Payment.State.STARTED, in_flight_until=attempt.in_flight_until
+    ).update(in_flight_until=timezone.now(), last_error=error[:2000], updated_at=timezone.now())
 
 
 def _attempt_void(attempt: Payment, *, reference: str, actor=None, error: str = "") -> None:

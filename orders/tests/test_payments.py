@@ -363,3 +363,67 @@ def test_same_key_duplicate_while_the_first_charges_another_amount_waits_for_it(
     assert replay.json() == first.json()
     assert list(Payment.objects.values_list("state", "amount")) == [("captured", Decimal("20.00"))]
     assert_money_invariant()
+
+
+def test_a_charge_landing_after_the_reconciler_found_none_is_voided(
+    client_for, customer, monkeypatch
+):
+    """The request stalls between its phase 1 and its charge for longer than its time and the
+    grace: reconcile_payments asks the gateway, finds no charge under the attempt's key and
+    closes it `failed`; then the charge goes out and is approved. Phase 3 holds the only
+    reference to that charge: it voids it (it was kept, charged for an order left pending)."""
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 2)])
+    real_call, reconciled = payments.call, []
+
+    def call(method, **kwargs):
+        if method.__name__ == "charge":
+            reconciled.append(reconcile_later())
+        return real_call(method, **kwargs)
+
+    monkeypatch.setattr(payments, "call", call)
+    response = execute(client_for(customer), order, key="k")
+    monkeypatch.undo()
+
+    assert reconciled == [{"failed": 1}]
+    assert (response.status_code, response.json()["code"]) == (503, "payment_unavailable")
+    assert Order.objects.get().status == "pending"
+    assert states() == ["voided"]
+    assert TestGateway.operations(f"Order {order.pk}") == {"charges": 1, "voids": 1, "refunds": 0}
+    assert_money_invariant()
+    assert execute(client_for(customer), order, key="k").status_code == 200  # may be retried
+    assert_money_invariant()
+
+
+def test_a_request_giving_up_leaves_a_duplicate_that_resumed_its_attempt_in_flight(
+    client_for, customer, monkeypatch
+):
+    """Two copies of one request (same Idempotency-Key): the second resumed the attempt while
+    the first was charging, then the first timed out. Its 503 must not mark the attempt as no
+    longer in flight while the second still charges under it: an edit (or cancellation, or
+    another execution, or the reconciler) would get in."""
+    product = ProductFactory(quantity=5)
+    order = order_make(customer=customer, items=[(product, 2)])
+    client = client_for(customer)
+    first = services._attempt_start(  # the first copy's phase 1; it is charging
+        order=order,
+        actor=customer,
+        gateway=payments.get_gateway(),
+        request_key=services._request_key(customer, "k"),
+    )
+    real_call, edits = payments.call, []
+
+    def call(method, **kwargs):
+        if method.__name__ == "charge":  # the second copy charges; the first one gives up
+            services._attempt_release(first.attempt, error="charge: no answer within 10 s")
+            items = {"items": [{"product": product.pk, "quantity": 1}]}
+            edits.append(client.patch(f"{URL}{order.pk}/", items, format="json"))
+        return real_call(method, **kwargs)
+
+    monkeypatch.setattr(payments, "call", call)
+    second = execute(client, order, key="k")
+    monkeypatch.undo()
+
+    assert [(e.status_code, e.json()["code"]) for e in edits] == [(409, "payment_in_progress")]
+    assert (second.status_code, second.json()["status"]) == (200, "executed"), second.json()
+    assert states() == ["captured"]
+    assert_money_invariant()
