@@ -642,6 +642,15 @@ def _attempt_settle(attempt: Payment, *, gateway, claim) -> str:
     A `started` attempt is moved only if still under this reconciler's claim: a retry of the
     same request may resume it while the gateway is asked (phase 1 sets its in_flight_until),
     and its charge, made after that answer, is then the retry's to capture or void."""
+    if attempt.gateway != gateway.name:
+        # Made with another provider than PAYMENT_GATEWAY names now: this one knows nothing of
+        # it (a "no charge" would close a charged attempt). Left for an operator, due again.
+        Payment.objects.filter(pk=attempt.pk, in_flight_until=claim).update(
+            in_flight_until=timezone.now(),
+            last_error=f"made with the gateway {attempt.gateway!r}, but PAYMENT_GATEWAY is now "
+            f"{gateway.name!r}: settle it with {attempt.gateway!r}",
+        )
+        return "left"
     try:
         if attempt.state == Payment.State.STARTED:
             found = payments.call(gateway.find_charge, idempotency_key=attempt.idempotency_key)

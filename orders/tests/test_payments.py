@@ -427,3 +427,32 @@ def test_a_request_giving_up_leaves_a_duplicate_that_resumed_its_attempt_in_flig
     assert (second.status_code, second.json()["status"]) == (200, "executed"), second.json()
     assert states() == ["captured"]
     assert_money_invariant()
+
+
+class OtherGateway(TestGateway):
+    """Another provider, switched to by PAYMENT_GATEWAY: it knows none of the old charges."""
+
+    name = "other"
+
+    def find_charge(self, *, idempotency_key):
+        return None
+
+
+def test_attempts_of_another_gateway_are_left_to_the_operator(customer, settings):
+    """A charged attempt (answer lost) is not closed `failed` on the word of a provider that
+    PAYMENT_GATEWAY names after a switch: it stays unfinished, with the reason."""
+    order = order_make(customer=customer, items=[(ProductFactory(quantity=5), 2)])
+    TestGateway.faults_set(charge="error_after")
+    with pytest.raises(services.PaymentUnavailable):
+        services.order_execute(order=order, actor=customer)
+    TestGateway.faults_clear()
+
+    settings.PAYMENT_GATEWAY = f"{__name__}.OtherGateway"
+    assert reconcile_later() == {"left": 1}
+    attempt = Payment.objects.get()
+    assert attempt.state == "started"
+    assert "made with the gateway 'test', but PAYMENT_GATEWAY is now 'other'" in attempt.last_error
+
+    settings.PAYMENT_GATEWAY = "orders.payments.TestGateway"  # switched back: settled
+    assert reconcile_later() == {"voided": 1}
+    assert_money_invariant()
