@@ -68,3 +68,21 @@ def test_seed_demo_runs_once(capsys):
     assert User.objects.filter(email="admin@example.com", is_superuser=True).exists()
     assert User.objects.count() == users
     assert "already" in second
+
+
+def test_seed_demo_into_a_catalog_without_accounts_adds_nothing(tmp_path, capsys):
+    """A catalog imported before any account: the demo is not mixed into it (nor does it fail
+    on a category name both have, which was 'Database error: duplicate key value …')."""
+    from inventory.models import Category, Product
+
+    sheet = tmp_path / "products.csv"
+    sheet.write_text("sku,name,category,price,cost,quantity\nB-1,My Novel,Books,9.90,4.00,3\n")
+    call_command("import_products", str(sheet))
+    capsys.readouterr()
+
+    call_command("seed_demo")
+
+    assert "already has categories: demo data not added" in capsys.readouterr().out
+    assert list(Product.objects.values_list("sku", flat=True)) == ["B-1"]
+    assert list(Category.objects.values_list("name", flat=True)) == ["Books"]
+    assert not User.objects.exists()
