@@ -46,6 +46,27 @@ def test_create_staff_weak_password_fails(monkeypatch):
     assert not User.objects.exists()
 
 
+def test_create_staff_role_whose_group_was_renamed_fails_in_one_line_and_changes_nothing(
+    monkeypatch,
+):
+    """An administrator renamed the role's group: was Group.DoesNotExist and a traceback."""
+    from django.contrib.auth.models import Group
+
+    Group.objects.filter(name="Analysts").update(name="Analytics team")
+    customer = UserFactory(email="pat@example.com")
+    monkeypatch.setenv("DJANGO_STAFF_PASSWORD", PASSWORD)
+
+    with pytest.raises(CommandError) as exc:
+        call_command(
+            "create_staff", "--email", "pat@example.com", "--role", "analytics", "--noinput"
+        )
+
+    assert str(exc.value).startswith("role: The group 'Analysts' of the role 'analytics' does not")
+    assert "\n" not in str(exc.value)
+    customer.refresh_from_db()
+    assert not customer.is_staff and not customer.groups.exists()
+
+
 def test_createsuperuser_noinput_by_email(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.com")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
