@@ -128,6 +128,18 @@ def staff_create_or_update(*, email: str, role: str, password: str | None) -> tu
     """
     if role not in ROLE_GROUPS:
         raise ValidationError({"role": [f"Unknown role {role!r}: one of {sorted(ROLE_GROUPS)}."]})
+    # The groups are the migrations' (API.md), but an administrator can rename or delete one.
+    group = Group.objects.filter(name=ROLE_GROUPS[role]).first()
+    if group is None:
+        raise ValidationError(
+            {
+                "role": [
+                    f"The group {ROLE_GROUPS[role]!r} of the role {role!r} does not exist (renamed "
+                    "or deleted in the admin?): give it back that name, or add it with its "
+                    "permissions."
+                ]
+            }
+        )
     email = User.objects.normalize_email(email.strip())
     user = User.objects.filter(email__iexact=email).first()
     created = user is None
@@ -145,5 +157,5 @@ def staff_create_or_update(*, email: str, role: str, password: str | None) -> tu
     user.is_active = True
     user.full_clean(exclude=["password"], validate_constraints=False)
     user.save()
-    user.groups.set([Group.objects.get(name=ROLE_GROUPS[role])])
+    user.groups.set([group])
     return user, created

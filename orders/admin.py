@@ -3,7 +3,6 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -268,7 +267,11 @@ class OrderAdmin(LookupCheckingAdminMixin, RelatedLinksMixin, admin.ModelAdmin):
         return self._one_order_view(request, object_id, "cancel")
 
     def _one_order_view(self, request, object_id, change: str):
-        order = get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        # get_object() answers None for an id that is not a key ("abc", "1.5"), as for an
+        # unknown one: Django's own pages then say the order does not exist.
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, order):
             raise PermissionDenied
         queryset = self.get_queryset(request).filter(pk=order.pk)

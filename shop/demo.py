@@ -12,7 +12,24 @@ from accounts.demo import DEMO_PASSWORD, seed_users
 from accounts.models import User
 from analytics.demo import seed_analytics
 from inventory.demo import seed_catalog
+from inventory.models import Category, Product
 from orders.demo import DEMO_CUSTOMERS, HISTORY_DAYS, seed_orders
+from orders.models import Order
+
+
+def existing_data() -> str | None:
+    """What the database already holds that the demo would be added to (accounts, categories,
+    products, orders), or None when it is empty: the demo goes into an empty database only,
+    where its names cannot collide with a catalog already imported."""
+    for model, what in (
+        (User, "accounts"),
+        (Category, "categories"),
+        (Product, "products"),
+        (Order, "orders"),
+    ):
+        if model.objects.exists():
+            return what
+    return None
 
 
 def seed_customers(stdout) -> list[User]:

@@ -145,3 +145,18 @@ def test_admin_action_on_a_selection_that_is_not_a_key_deletes_nothing():
     assert response.status_code == 200
     assert "The selection is not valid" in response.content.decode()
     assert Product.objects.filter(pk=product.pk).exists()
+
+
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "%C2%B2", "%00", "99999"])
+@pytest.mark.parametrize("change", ["refund", "cancel"])
+def test_admin_order_refund_or_cancel_page_of_an_id_that_is_no_order_is_no_500(change, object_id):
+    from orders.models import Order
+
+    order = order_make()
+    client = logged_in(StaffFactory(role="orders"))
+    url = f"/admin/orders/order/{object_id}/{change}/"
+
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 302, response.status_code
+        assert response["Location"] == "/admin/"  # with "Order with ID … doesn't exist."
+    assert Order.objects.get().status == order.status

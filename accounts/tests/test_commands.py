@@ -46,6 +46,27 @@ def test_create_staff_weak_password_fails(monkeypatch):
     assert not User.objects.exists()
 
 
+def test_create_staff_role_whose_group_was_renamed_fails_in_one_line_and_changes_nothing(
+    monkeypatch,
+):
+    """An administrator renamed the role's group: was Group.DoesNotExist and a traceback."""
+    from django.contrib.auth.models import Group
+
+    Group.objects.filter(name="Analysts").update(name="Analytics team")
+    customer = UserFactory(email="pat@example.com")
+    monkeypatch.setenv("DJANGO_STAFF_PASSWORD", PASSWORD)
+
+    with pytest.raises(CommandError) as exc:
+        call_command(
+            "create_staff", "--email", "pat@example.com", "--role", "analytics", "--noinput"
+        )
+
+    assert str(exc.value).startswith("role: The group 'Analysts' of the role 'analytics' does not")
+    assert "\n" not in str(exc.value)
+    customer.refresh_from_db()
+    assert not customer.is_staff and not customer.groups.exists()
+
+
 def test_createsuperuser_noinput_by_email(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.com")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
@@ -68,3 +89,21 @@ def test_seed_demo_runs_once(capsys):
     assert User.objects.filter(email="admin@example.com", is_superuser=True).exists()
     assert User.objects.count() == users
     assert "already" in second
+
+
+def test_seed_demo_into_a_catalog_without_accounts_adds_nothing(tmp_path, capsys):
+    """A catalog imported before any account: the demo is not mixed into it (nor does it fail
+    on a category name both have, which was 'Database error: duplicate key value …')."""
+    from inventory.models import Category, Product
+
+    sheet = tmp_path / "products.csv"
+    sheet.write_text("sku,name,category,price,cost,quantity\nB-1,My Novel,Books,9.90,4.00,3\n")
+    call_command("import_products", str(sheet))
+    capsys.readouterr()
+
+    call_command("seed_demo")
+
+    assert "already has categories: demo data not added" in capsys.readouterr().out
+    assert list(Product.objects.values_list("sku", flat=True)) == ["B-1"]
+    assert list(Category.objects.values_list("name", flat=True)) == ["Books"]
+    assert not User.objects.exists()

@@ -193,8 +193,25 @@ def test_import_requires_a_file(client_for, inventory_manager):
 def test_import_command_unknown_file_fails(tmp_path, db):
     from django.core.management import CommandError, call_command
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError) as exc:
         call_command("import_products", str(tmp_path / "missing.csv"))
+    assert str(exc.value) == f"No such file: {tmp_path / 'missing.csv'}"
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [("folder.csv", "is a folder"), ("/dev/null", "is not a regular file")],
+)
+def test_import_command_path_that_is_no_file_says_what_it_is(tmp_path, db, path, says):
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "folder.csv").mkdir()
+    path = str(tmp_path / path)  # an absolute path stays as it is
+
+    with pytest.raises(CommandError) as exc:  # was "No such file", though it exists
+        call_command("import_products", path)
+    assert str(exc.value).startswith(f"{path} {says}")
+    assert exc.value.returncode == 1
 
 
 def test_admin_confirm_after_the_catalog_changed_writes_nothing(client, inventory_manager):

@@ -59,6 +59,10 @@ class Command(BaseCommand):
     def handle(self, *args, file, dry_run=False, user=None, background=False, **options):
         path = Path(file)
         if not path.is_file():
+            if path.is_dir():
+                raise CommandError(f"{file} is a folder: give the path of a .csv or .xlsx file")
+            if path.exists():  # a device, a pipe, a socket
+                raise CommandError(f"{file} is not a regular file: give a .csv or .xlsx file")
             raise CommandError(f"No such file: {file}")
         actor = None
         if user:

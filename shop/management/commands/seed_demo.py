@@ -1,16 +1,16 @@
 from django.db import transaction
 
-from accounts.models import User
 from shop.commands import BaseCommand
-from shop.demo import seed
+from shop.demo import existing_data, seed
 
 
 class Command(BaseCommand):
     help = "Fill an empty database with demo accounts, catalog and orders (once)."
 
     def handle(self, *args, **options):
-        if User.objects.exists():
-            self.stdout.write("The database already has accounts: demo data not added.")
+        found = existing_data()
+        if found:
+            self.stdout.write(f"The database already has {found}: demo data not added.")
             return
         with transaction.atomic():
             seed(self.stdout)
