@@ -30,8 +30,9 @@ _MAX_LENGTH = {
 }
 _MAX_MONEY = Decimal("99999999.99")  # DecimalField(max_digits=10, decimal_places=2)
 _MAX_QUANTITY = 2**31 - 1
-_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)\Z")
-_INTEGER = re.compile(r"-?\d+\Z")
+# ASCII digits only: Python's \d and Decimal() also take "١٢" (Arabic-Indic) or "１" (full width).
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_INTEGER = re.compile(r"-?[0-9]+\Z")
 _CENT = Decimal("0.01")
 MAX_ERRORS = 5000  # a garbage file must not make a response of millions of errors
 

@@ -122,6 +122,17 @@ def test_xlsx_rows_keep_sheet_row_numbers_across_gaps(db):
     ]
 
 
+def test_product_import_takes_numbers_in_ascii_digits_only(db):
+    rows = [HEADER, ["A", "Apple", "Fruit", "\u0661\u0662", "0", "\uff11"]]
+    with pytest.raises(SpreadsheetInvalid) as caught:
+        product_import(rows=rows)
+    assert [(e["field"], e["reason"]) for e in caught.value.errors] == [
+        ("price", "not a number."),
+        ("quantity", "not a whole number."),
+    ]
+    assert not Product.objects.exists()
+
+
 def test_product_import_stops_listing_after_max_errors(db, monkeypatch):
     monkeypatch.setattr("inventory.spreadsheets.validate.MAX_ERRORS", 3)
     rows = [HEADER] + [[f"S{i}", f"N{i}", "C", "x", "0", "1"] for i in range(10)]
