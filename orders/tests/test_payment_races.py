@@ -36,6 +36,21 @@ def _in_thread(func, results, name=None):
     return thread
 
 
+def _reconciler_then_retry(order, customer, asked, outcome, retried):
+    """Start reconcile_payments (as it runs once the first request's time is over), wait until
+    it asks the gateway, then start the client's retry with the same Idempotency-Key (thread
+    "retry"). Returns both threads."""
+    later = timezone.now() + timedelta(minutes=5)
+    reconciler = _in_thread(lambda: services.payment_attempts_reconcile(now=later), outcome)
+    assert asked.wait(10)
+    retry = _in_thread(
+        lambda: services.order_execute(order=order, actor=customer, idempotency_key="k"),
+        retried,
+        name="retry",
+    )
+    return reconciler, retry
+
+
 @pytest.mark.parametrize("charge_landed", [False, True], ids=["no-charge-yet", "charge-landed"])
 def test_retry_resuming_its_attempt_while_the_reconciler_asks_the_gateway(
     monkeypatch, charge_landed
@@ -71,12 +86,7 @@ def test_retry_resuming_its_attempt_while_the_reconciler_asks_the_gateway(
     monkeypatch.setattr(TestGateway, "charge", charge_after_the_reconciler)
 
     outcome, retried = [], []
-    later = timezone.now() + timedelta(minutes=5)
-    reconciler = _in_thread(lambda: services.payment_attempts_reconcile(now=later), outcome)
-    assert asked.wait(10)
-    retry = _in_thread(
-        lambda: services.order_execute(order=order, actor=customer, idempotency_key="k"), retried
-    )
+    reconciler, retry = _reconciler_then_retry(order, customer, asked, outcome, retried)
     assert resumed.wait(10)  # the retry's phase 1 committed, its charge is about to go out
     answer.set()
     reconciler.join(20)
@@ -126,14 +136,7 @@ def test_retry_reading_its_attempt_while_the_reconciler_settles_it(monkeypatch):
     monkeypatch.setattr(services, "_attempts_of", attempts_then_wait)
 
     outcome, retried = [], []
-    later = timezone.now() + timedelta(minutes=5)
-    reconciler = _in_thread(lambda: services.payment_attempts_reconcile(now=later), outcome)
-    assert asked.wait(10)
-    retry = _in_thread(
-        lambda: services.order_execute(order=order, actor=customer, idempotency_key="k"),
-        retried,
-        name="retry",
-    )
+    reconciler, retry = _reconciler_then_retry(order, customer, asked, outcome, retried)
     assert read.wait(10)  # the retry holds the order's lock and has read the attempt
     answer.set()
     reconciler.join(3)  # it settles the attempt now, unless it waits for the retry's lock
